@@ -1,0 +1,177 @@
+package api
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/store"
+)
+
+// list is the JSON of every list answer.
+type list[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"next_cursor"`
+}
+
+func page(c *fiber.Ctx) (store.Page, error) {
+	p := store.Page{Cursor: c.Query("cursor")}
+	if s := c.Query("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > store.MaxPageLimit {
+			return p, intake.Invalid("limit", "limit must be a whole number from 1 to %d", store.MaxPageLimit)
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+func listOf[T any](rows []T, next string) list[T] {
+	if rows == nil {
+		rows = []T{}
+	}
+	return list[T]{Data: rows, NextCursor: next}
+}
+
+type projectJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (s *Server) createProject(c *fiber.Ctx) error {
+	o, err := decodeObject(c.Body())
+	if err != nil {
+		return err
+	}
+	name, err := o.requiredStr("name", 200)
+	if err != nil {
+		return err
+	}
+	p := store.Project{ID: intake.NewID("p"), Name: name}
+	secret := intake.NewAPIKey()
+	key := newKeyRow(secret, "Default admin key", intake.ScopeAdmin, nil)
+	if err := s.store.CreateProject(c.UserContext(), &p, &key); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{
+		"project":      projectJSON{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt},
+		"admin_key":    secret,
+		"admin_key_id": key.ID,
+	})
+}
+
+func (s *Server) listProjects(c *fiber.Ctx) error {
+	pg, err := page(c)
+	if err != nil {
+		return err
+	}
+	rows, next, err := s.store.ListProjects(c.UserContext(), pg)
+	if err != nil {
+		return err
+	}
+	out := make([]projectJSON, len(rows))
+	for i, p := range rows {
+		out[i] = projectJSON{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt}
+	}
+	return c.JSON(listOf(out, next))
+}
+
+func newKeyRow(secret, name string, scope intake.Scope, expires *time.Time) store.APIKey {
+	return store.APIKey{
+		ID: intake.NewID("key"), Name: name, Scope: string(scope),
+		Hash: intake.HashAPIKey(secret), Prefix: secret[:len(intake.APIKeyPrefix)+6], ExpiresAt: expires,
+	}
+}
+
+// createdKey is the answer to a key creation: the only time Key is shown.
+type createdKey struct {
+	store.APIKey
+	Key string `json:"key"`
+}
+
+func (s *Server) createKey(c *fiber.Ctx) error {
+	o, err := decodeObject(c.Body())
+	if err != nil {
+		return err
+	}
+	name, err := o.requiredStr("name", 200)
+	if err != nil {
+		return err
+	}
+	scopeStr, err := o.str("scope", 16)
+	if err != nil {
+		return err
+	}
+	scope := intake.ScopeIngest
+	if scopeStr != "" {
+		if scope = intake.Scope(scopeStr); !scope.Valid() {
+			return intake.Invalid("scope", "scope must be %q or %q", intake.ScopeIngest, intake.ScopeAdmin)
+		}
+	}
+	var expires *time.Time
+	if raw, ok := o["expires_at"]; ok && !isNull(raw) {
+		exp, err := s.parseFutureTime(raw)
+		if err != nil {
+			return intake.Invalid("expires_at", "expires_at %v", err)
+		}
+		expires = &exp
+	}
+	secret := intake.NewAPIKey()
+	key := newKeyRow(secret, name, scope, expires)
+	key.ProjectID = principal(c).ProjectID
+	if err := s.store.CreateAPIKey(c.UserContext(), &key); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(createdKey{APIKey: key, Key: secret})
+}
+
+// parseFutureTime reads an RFC 3339 time that must lie in the future.
+func (s *Server) parseFutureTime(raw []byte) (time.Time, error) {
+	var str string
+	if err := jsonString(raw, &str); err != nil {
+		return time.Time{}, err
+	}
+	t, err := time.Parse(time.RFC3339, str)
+	if err != nil {
+		return time.Time{}, errNotRFC3339
+	}
+	if !t.After(s.now()) {
+		return time.Time{}, errNotFuture
+	}
+	return t.UTC(), nil
+}
+
+func (s *Server) listKeys(c *fiber.Ctx) error {
+	pg, err := page(c)
+	if err != nil {
+		return err
+	}
+	rows, next, err := s.store.ListAPIKeys(c.UserContext(), principal(c).ProjectID, pg)
+	if err != nil {
+		return err
+	}
+	return c.JSON(listOf(rows, next))
+}
+
+func (s *Server) revokeKey(c *fiber.Ctx) error {
+	k, err := s.store.RevokeAPIKey(c.UserContext(), principal(c).ProjectID, c.Params("id"), s.now())
+	if err != nil {
+		return err
+	}
+	s.auth.forget(k.Hash)
+	return c.JSON(k)
+}
+
+func (s *Server) listCalls(c *fiber.Ctx) error {
+	pg, err := page(c)
+	if err != nil {
+		return err
+	}
+	rows, next, err := s.store.ListCalls(c.UserContext(), principal(c).ProjectID, pg)
+	if err != nil {
+		return err
+	}
+	return c.JSON(listOf(rows, next))
+}

@@ -1,0 +1,98 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/intakehq/intake"
+)
+
+// object is a request body decoded one level deep, so each field can be
+// checked for its JSON type and named in the error.
+type object map[string]json.RawMessage
+
+func decodeObject(body []byte) (object, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil, intake.Invalid("body", "request body is empty; send a JSON object")
+	}
+	if body[0] != '{' {
+		return nil, intake.Invalid("body", "request body must be a JSON object")
+	}
+	if !utf8.Valid(body) {
+		return nil, intake.Invalid("body", "request body is not valid UTF-8")
+	}
+	var o object
+	if err := json.Unmarshal(body, &o); err != nil {
+		return nil, intake.Invalid("body", "request body is not valid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return o, nil
+}
+
+func isNull(raw json.RawMessage) bool {
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// str reads an optional string field of at most max bytes, trimmed.
+func (o object) str(name string, max int) (string, error) {
+	raw, ok := o[name]
+	if !ok || isNull(raw) {
+		return "", nil
+	}
+	var s string
+	if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		return "", intake.Invalid(name, "%s must be a string", name)
+	}
+	s = strings.TrimSpace(s)
+	if len(s) > max {
+		return "", intake.Invalid(name, "%s is longer than %d bytes", name, max)
+	}
+	return s, nil
+}
+
+// requiredStr reads a string field that must be present and non-empty.
+func (o object) requiredStr(name string, max int) (string, error) {
+	s, err := o.str(name, max)
+	if err == nil && s == "" {
+		err = intake.Invalid(name, "%s is required", name)
+	}
+	return s, err
+}
+
+// number reads a field that must be a JSON number (a numeric string is not),
+// finite in float64. ok is false when the field is absent or null.
+func (o object) number(name string) (v float64, ok bool, err error) {
+	raw, present := o[name]
+	if !present || isNull(raw) {
+		return 0, false, nil
+	}
+	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
+		return 0, false, intake.Invalid(name, "%s must be a JSON number", name)
+	}
+	v, perr := strconv.ParseFloat(string(raw), 64)
+	if perr != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, false, intake.Invalid(name, "%s is out of range", name)
+	}
+	return v, true, nil
+}
+
+var (
+	errNotString  = errorString("must be a string")
+	errNotRFC3339 = errorString("must be an RFC 3339 time, e.g. 2027-01-01T00:00:00Z")
+	errNotFuture  = errorString("must be in the future")
+)
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+func jsonString(raw []byte, s *string) error {
+	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, s) != nil {
+		return errNotString
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package api
+
+import (
+	"regexp"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/store"
+)
+
+var metricKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,99}$`)
+
+// metricJSON is a metric as the admin API shows it, with its value also
+// formatted by unit as a dashboard would show it.
+type metricJSON struct {
+	store.Metric
+	Display string `json:"display"`
+}
+
+func showMetric(m store.Metric) metricJSON {
+	return metricJSON{Metric: m, Display: intake.FormatValue(m.Value, m.Unit)}
+}
+
+func (s *Server) createMetric(c *fiber.Ctx) error {
+	o, err := decodeObject(c.Body())
+	if err != nil {
+		return err
+	}
+	key, err := o.requiredStr("key", 100)
+	if err != nil {
+		return err
+	}
+	if !metricKeyPattern.MatchString(key) {
+		return intake.Invalid("key", "key must be snake_case: a lower-case letter, then letters, digits or _")
+	}
+	name, err := o.requiredStr("name", 200)
+	if err != nil {
+		return err
+	}
+	unit, err := o.str("unit", 20)
+	if err != nil {
+		return err
+	}
+	value, _, err := o.number("value")
+	if err != nil {
+		return err
+	}
+	m := store.Metric{ID: intake.NewID("m"), ProjectID: principal(c).ProjectID, Key: key, Name: name, Unit: unit, Value: value}
+	if err := s.store.CreateMetric(c.UserContext(), &m); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(showMetric(m))
+}
+
+func (s *Server) listMetrics(c *fiber.Ctx) error {
+	pg, err := page(c)
+	if err != nil {
+		return err
+	}
+	rows, next, err := s.store.ListMetrics(c.UserContext(), principal(c).ProjectID, pg)
+	if err != nil {
+		return err
+	}
+	out := make([]metricJSON, len(rows))
+	for i, m := range rows {
+		out[i] = showMetric(m)
+	}
+	return c.JSON(listOf(out, next))
+}

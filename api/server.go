@@ -1,0 +1,135 @@
+// Package api is intake's HTTP surface: a Fiber app whose routes are all
+// declared in this file, one file per concern for their handlers.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/intakehq/intake/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/sdk/client"
+)
+
+// Store is what the API needs of the store.
+type Store interface {
+	keyStore
+	Ping(ctx context.Context) error
+	CreateProject(ctx context.Context, p *store.Project, first *store.APIKey) error
+	ListProjects(ctx context.Context, p store.Page) ([]store.Project, string, error)
+	CreateAPIKey(ctx context.Context, k *store.APIKey) error
+	ListAPIKeys(ctx context.Context, projectID string, p store.Page) ([]store.APIKey, string, error)
+	RevokeAPIKey(ctx context.Context, projectID, id string, at time.Time) (store.APIKey, error)
+	CreateMetric(ctx context.Context, m *store.Metric) error
+	ListMetrics(ctx context.Context, projectID string, p store.Page) ([]store.Metric, string, error)
+	GetCall(ctx context.Context, projectID, ingestID string) (store.Call, error)
+	ListCalls(ctx context.Context, projectID string, p store.Page) ([]store.Call, string, error)
+}
+
+// Options tune the API; zero values take the defaults.
+type Options struct {
+	// AdminToken is the instance admin token; empty disables project management.
+	AdminToken string
+	// SyncWait is how long an ingest call waits for its result before 202.
+	SyncWait time.Duration
+	// StartTimeout bounds a call to Temporal; past it the answer is 503.
+	StartTimeout time.Duration
+	// KeyCacheTTL is how long an API key lookup is trusted.
+	KeyCacheTTL time.Duration
+	// EagerStart hands new workflows straight to the worker in this process.
+	EagerStart bool
+	// Registry receives the HTTP metrics and serves /metrics.
+	Registry *prometheus.Registry
+	// Logger receives internal errors.
+	Logger *slog.Logger
+	// Clock replaces time.Now in tests.
+	Clock func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.SyncWait <= 0 {
+		o.SyncWait = 5 * time.Second
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 5 * time.Second
+	}
+	if o.KeyCacheTTL <= 0 {
+		o.KeyCacheTTL = 15 * time.Second
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+}
+
+// Server is the intake API.
+type Server struct {
+	app      *fiber.App
+	store    Store
+	temporal client.Client
+	auth     *authenticator
+	opts     Options
+	clock    func() time.Time
+}
+
+// MaxBody is the largest request body accepted by any route.
+const MaxBody = 5 << 20
+
+// New builds the API with every route.
+func New(st Store, tc client.Client, opts Options) *Server {
+	opts.defaults()
+	s := &Server{store: st, temporal: tc, opts: opts, clock: opts.Clock,
+		auth: newAuthenticator(st, opts.AdminToken, opts.KeyCacheTTL)}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "intake",
+		BodyLimit:             MaxBody,
+		ErrorHandler:          errorHandler(opts.Logger),
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+	})
+	s.app.Use(httpMetrics(opts.Registry))
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	app := s.app
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", s.metrics())
+	app.Get("/api/openapi.json", s.openapi)
+
+	instance := s.auth.require(accessInstance)
+	app.Post("/api/admin/projects", instance, s.createProject)
+	app.Get("/api/admin/projects", instance, s.listProjects)
+
+	admin := s.auth.require(accessAdmin)
+	app.Post("/api/admin/keys", admin, s.createKey)
+	app.Get("/api/admin/keys", admin, s.listKeys)
+	app.Delete("/api/admin/keys/:id", admin, s.revokeKey)
+	app.Post("/api/admin/metrics", admin, s.createMetric)
+	app.Get("/api/admin/metrics", admin, s.listMetrics)
+	app.Get("/api/admin/calls", admin, s.listCalls)
+
+	ingest := s.auth.require(accessIngest)
+	app.Post("/api/ingest/metric", ingest, s.ingestMetric)
+	app.Get("/api/ingest/:id", ingest, s.ingestStatus)
+}
+
+// App is the Fiber app, for Listen and for tests' app.Test.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Listen serves on addr until Shutdown.
+func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Shutdown stops accepting calls and waits for those in flight.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }

@@ -1,0 +1,144 @@
+//go:build !nodev
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"strconv"
+
+	"github.com/intakehq/intake/api"
+	"github.com/intakehq/intake/config"
+	"github.com/intakehq/intake/devserver"
+	"github.com/intakehq/intake/store"
+	"github.com/intakehq/intake/worker"
+	"github.com/intakehq/intake/workflows"
+)
+
+// runDev runs the embedded Temporal server and UI, the worker and the API in
+// one process until ctx ends, then stops them in reverse order.
+func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
+	log := newLogger(cfg)
+	dataDir := cfg.DataDir
+	if cfg.Ephemeral {
+		dataDir = ""
+	}
+	if err := checkFree(cfg.HTTPAddr, "intake API"); err != nil {
+		return err
+	}
+	uiHost, uiPort, err := splitAddr(cfg.UIAddr)
+	if err != nil {
+		return fmt.Errorf("INTAKE_UI_ADDR: %w", err)
+	}
+	temporalSrv, err := devserver.Start(devserver.Options{
+		IP: uiHost, Port: cfg.TemporalPort, UIPort: uiPort, DataDir: dataDir,
+		Namespace: cfg.TemporalNamespace, Retention: cfg.Retention,
+		SearchAttributes: workflows.SearchAttributes(),
+	})
+	if err != nil {
+		return err
+	}
+	defer temporalSrv.Stop()
+
+	dsn := cfg.DatabaseURL
+	switch {
+	case dsn != "":
+	case dataDir == "":
+		dsn = ":memory:"
+	default:
+		dsn = filepath.Join(dataDir, "intake.db")
+	}
+	st, err := openStore(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	reg := newRegistry()
+	tc, err := dialTemporal(ctx, clientOptions(temporalSrv.FrontendAddress(), cfg.TemporalNamespace, reg, log), log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	if err := worker.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace); err != nil {
+		return err
+	}
+	w := worker.New(tc, worker.Deps{Store: st})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+
+	boot, err := loadDevBootstrap(dataDir, cfg.AdminToken)
+	if err != nil {
+		return err
+	}
+	srv := api.New(st, tc, api.Options{
+		AdminToken: boot.AdminToken, SyncWait: cfg.SyncWait, EagerStart: true, Registry: reg, Logger: log,
+	})
+	if err := boot.ensureProject(ctx, srv, st, dataDir); err != nil {
+		return err
+	}
+	printDevBanner(stdout, cfg, temporalSrv, dataDir, dsn, boot)
+	return serveUntil(ctx, srv, cfg.HTTPAddr)
+}
+
+func splitAddr(addr string) (string, int, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return "", 0, err
+	}
+	if host == "" || host == "localhost" {
+		host = "127.0.0.1"
+	}
+	return host, port, nil
+}
+
+func checkFree(addr, what string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s address %s is in use: %w", what, addr, err)
+	}
+	return l.Close()
+}
+
+func printDevBanner(w io.Writer, cfg config.Config, t *devserver.Server, dataDir, dsn string, b devBootstrap) {
+	apiURL := "http://" + hostOf(cfg.HTTPAddr)
+	data := "in memory (--ephemeral): nothing is kept"
+	if dataDir != "" {
+		data = dataDir
+	}
+	db := "SQLite"
+	if store.IsPostgresURL(dsn) {
+		db = "PostgreSQL (DATABASE_URL)"
+	}
+	fmt.Fprintf(w, `
+intake dev is running. Ctrl-C stops it.
+
+  API            %s
+  Temporal UI    %s
+  Temporal       %s (namespace %s)
+  Data           %s, store on %s
+
+  Admin token    %s
+                 (the instance admin token: creates projects; set INTAKE_ADMIN_TOKEN to choose it)
+  Project        %s (%s)
+  Admin key      %s
+                 (a project API key with scope admin)
+
+Push a metric:
+  curl -s %s/api/admin/metrics -H "Authorization: Bearer %s" -d '{"key":"revenue","name":"Revenue","unit":"USD"}'
+  curl -s %s/api/ingest/metric -H "Authorization: Bearer %s" -d '{"metric":"revenue","value":12345}'
+
+`, apiURL, t.UIURL(), t.FrontendAddress(), cfg.TemporalNamespace, data, db,
+		b.AdminToken, b.ProjectName, b.ProjectID, b.AdminKey,
+		apiURL, b.AdminKey, apiURL, b.AdminKey)
+}
+

@@ -1,0 +1,68 @@
+// Command intake runs the integration hub: `intake dev` (everything in one
+// process), `intake serve` and `intake worker` (production), and
+// `intake admin` (a client of the admin API).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/intakehq/intake/config"
+)
+
+const usage = `intake: an integration hub on Temporal
+
+Usage:
+  intake dev [flags]       API, worker, embedded Temporal server and UI, SQLite: one process
+  intake serve [flags]     the HTTP API, against TEMPORAL_ADDRESS and DATABASE_URL
+  intake worker [flags]    the Temporal worker, against TEMPORAL_ADDRESS and DATABASE_URL
+  intake admin ...         manage projects, keys and metrics through the API
+
+Run 'intake <command> -h' for the flags; each is also an environment variable.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	command := args[0]
+	cfg, rest, err := config.Load(command, args[1:], getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "intake %s: %v\n", command, err)
+		return 2
+	}
+	switch command {
+	case "dev":
+		err = runDev(ctx, cfg, stdout)
+	case "serve":
+		err = runServe(ctx, cfg)
+	case "worker":
+		err = runWorker(ctx, cfg)
+	case "admin":
+		err = runAdmin(ctx, cfg, rest, stdout)
+	default:
+		fmt.Fprintf(stderr, "intake: unknown command %q\n\n%s", command, usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "intake %s: %v\n", command, err)
+		return 1
+	}
+	return 0
+}

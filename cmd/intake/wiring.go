@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/intakehq/intake/api"
+	"github.com/intakehq/intake/config"
+	"github.com/intakehq/intake/store"
+	"github.com/intakehq/intake/worker"
+	prom "github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/uber-go/tally/v4"
+	tallyprom "github.com/uber-go/tally/v4/prometheus"
+	"go.temporal.io/sdk/client"
+	sdktally "go.temporal.io/sdk/contrib/tally"
+	sdklog "go.temporal.io/sdk/log"
+)
+
+func newLogger(cfg config.Config) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// newRegistry is the process's Prometheus registry, with Go runtime metrics.
+func newRegistry() *prom.Registry {
+	reg := prom.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// clientOptions sends the SDK's metrics to reg and its log, above info, to log.
+func clientOptions(addr, namespace string, reg *prom.Registry, log *slog.Logger) client.Options {
+	scope, _ := tally.NewRootScope(tally.ScopeOptions{
+		CachedReporter:  tallyprom.NewReporter(tallyprom.Options{Registerer: reg}),
+		Separator:       tallyprom.DefaultSeparator,
+		SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
+		Prefix:          "temporal",
+	}, time.Second)
+	quiet := slog.New(levelFloor{log.Handler(), slog.LevelWarn})
+	return client.Options{
+		HostPort:       addr,
+		Namespace:      namespace,
+		MetricsHandler: sdktally.NewMetricsHandler(scope),
+		Logger:         sdklog.NewStructuredLogger(quiet),
+	}
+}
+
+// dialTemporal connects, retrying while the server comes up, until ctx ends.
+func dialTemporal(ctx context.Context, opts client.Options, log *slog.Logger) (client.Client, error) {
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		c, err := client.DialContext(ctx, opts)
+		if err == nil {
+			return c, nil
+		}
+		log.Warn("waiting for Temporal", "address", opts.HostPort, "error", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// openStore opens and migrates the database.
+func openStore(ctx context.Context, dsn string) (*store.Store, error) {
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return st, nil
+}
+
+func requirePostgres(cfg config.Config) error {
+	if !store.IsPostgresURL(cfg.DatabaseURL) {
+		return errors.New("DATABASE_URL must be a postgres:// URL (intake dev is the SQLite mode)")
+	}
+	return nil
+}
+
+func runServe(ctx context.Context, cfg config.Config) error {
+	log := newLogger(cfg)
+	if err := requirePostgres(cfg); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	reg := newRegistry()
+	// A lazy client lets the API start while Temporal is down: calls then get
+	// 503 and /readyz says why, instead of the process crash-looping.
+	tc, err := client.NewLazyClient(clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, reg, log))
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	if cfg.AdminToken == "" {
+		log.Warn("INTAKE_ADMIN_TOKEN is not set: projects cannot be created through this API")
+	}
+	srv := api.New(st, tc, api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, Registry: reg, Logger: log})
+	log.Info("intake serve listening", "addr", cfg.HTTPAddr, "temporal", cfg.TemporalAddress)
+	return serveUntil(ctx, srv, cfg.HTTPAddr)
+}
+
+// serveUntil runs the API until ctx ends, then drains it.
+func serveUntil(ctx context.Context, srv *api.Server, addr string) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Listen(addr) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func runWorker(ctx context.Context, cfg config.Config) error {
+	log := newLogger(cfg)
+	if err := requirePostgres(cfg); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := dialTemporal(ctx, clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, newRegistry(), log), log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	if err := worker.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace); err != nil {
+		return err
+	}
+	w := worker.New(tc, worker.Deps{Store: st})
+	log.Info("intake worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
+	stop := make(chan any)
+	go func() { <-ctx.Done(); close(stop) }()
+	return w.Run(stop)
+}
+
+// levelFloor drops records below min, to keep the SDK's routine info lines
+// out of intake's log.
+type levelFloor struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelFloor) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return levelFloor{h.Handler.WithAttrs(attrs), h.min}
+}
+
+func (h levelFloor) WithGroup(name string) slog.Handler {
+	return levelFloor{h.Handler.WithGroup(name), h.min}
+}
+
+func hostOf(addr string) string {
+	if strings.HasPrefix(addr, ":") {
+		return "localhost" + addr
+	}
+	return addr
+}

@@ -1,0 +1,113 @@
+// Package config reads intake's settings from the environment and flags, once,
+// in main. Every setting is both an environment variable and a flag; a flag
+// wins over the variable.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// Config is every setting of every subcommand.
+type Config struct {
+	HTTPAddr          string
+	UIAddr            string
+	TemporalPort      int
+	DataDir           string
+	Ephemeral         bool
+	AdminToken        string
+	DatabaseURL       string
+	TemporalAddress   string
+	TemporalNamespace string
+	PublicURL         string
+	SyncWait          time.Duration
+	Retention         time.Duration
+	LogLevel          string
+	// APIURL and Token are what `intake admin` talks to and with.
+	APIURL string
+	Token  string
+}
+
+type setting struct {
+	env, flag, def, usage string
+	set               func(*Config, string) error
+}
+
+func str(p func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *p(c) = v; return nil }
+}
+
+var settings = []setting{
+	{"INTAKE_HTTP_ADDR", "http-addr", ":8080", "address the HTTP API listens on", str(func(c *Config) *string { return &c.HTTPAddr })},
+	{"INTAKE_UI_ADDR", "ui-addr", ":8233", "address of the Temporal UI (dev)", str(func(c *Config) *string { return &c.UIAddr })},
+	{"INTAKE_TEMPORAL_PORT", "temporal-port", "7233", "port of the embedded Temporal frontend (dev)", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65535 {
+			return errors.New("must be a port number")
+		}
+		c.TemporalPort = n
+		return nil
+	}},
+	{"INTAKE_DATA_DIR", "data-dir", "./.intake", "where `intake dev` keeps its data", str(func(c *Config) *string { return &c.DataDir })},
+	{"INTAKE_EPHEMERAL", "ephemeral", "false", "keep nothing on disk (dev)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.Ephemeral = b
+		return err
+	}},
+	{"INTAKE_ADMIN_TOKEN", "admin-token", "", "instance admin token (manages projects)", str(func(c *Config) *string { return &c.AdminToken })},
+	{"DATABASE_URL", "database-url", "", "PostgreSQL URL; dev uses SQLite in the data dir when empty", str(func(c *Config) *string { return &c.DatabaseURL })},
+	{"TEMPORAL_ADDRESS", "temporal-address", "localhost:7233", "Temporal frontend host:port (serve, worker)", str(func(c *Config) *string { return &c.TemporalAddress })},
+	{"TEMPORAL_NAMESPACE", "temporal-namespace", "default", "Temporal namespace", str(func(c *Config) *string { return &c.TemporalNamespace })},
+	{"INTAKE_PUBLIC_URL", "public-url", "", "public base URL, for webhook URLs and signatures", str(func(c *Config) *string { return &c.PublicURL })},
+	{"INTAKE_SYNC_WAIT", "sync-wait", "5s", "how long an ingest call waits for its result before 202", duration(func(c *Config) *time.Duration { return &c.SyncWait })},
+	{"INTAKE_RETENTION", "retention", "720h", "how long the embedded Temporal keeps closed workflows (dev)", duration(func(c *Config) *time.Duration { return &c.Retention })},
+	{"INTAKE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
+	{"INTAKE_URL", "url", "http://localhost:8080", "intake API base URL (admin)", str(func(c *Config) *string { return &c.APIURL })},
+	{"INTAKE_TOKEN", "token", "", "API key or instance token for `intake admin` (default INTAKE_ADMIN_TOKEN)", str(func(c *Config) *string { return &c.Token })},
+}
+
+func duration(p func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("must be a positive duration such as 5s or 720h")
+		}
+		*p(c) = d
+		return nil
+	}
+}
+
+// Load reads the settings of command from getenv and args, and returns what
+// follows the flags. Usage goes to out when asked for with -h.
+func Load(command string, args []string, getenv func(string) string, out io.Writer) (Config, []string, error) {
+	var c Config
+	fs := flag.NewFlagSet("intake "+command, flag.ContinueOnError)
+	fs.SetOutput(out)
+	for _, s := range settings {
+		v := s.def
+		if e := getenv(s.env); e != "" {
+			v = e
+		}
+		if err := s.set(&c, v); err != nil {
+			return c, nil, fmt.Errorf("%s=%q: %w", s.env, v, err)
+		}
+		usage := fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def)
+		set := func(v string) error { return s.set(&c, v) }
+		if s.def == "false" {
+			fs.BoolFunc(s.flag, usage, set)
+		} else {
+			fs.Func(s.flag, usage, set)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	if c.Token == "" {
+		c.Token = c.AdminToken
+	}
+	return c, fs.Args(), nil
+}

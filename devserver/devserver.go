@@ -1,0 +1,273 @@
+// Package devserver runs the Temporal server and Temporal Web UI inside the
+// intake process for `intake dev` and the end-to-end tests, the way Temporal's
+// own CLI runs `temporal server start-dev`: a config built in code, SQLite
+// persistence, one history shard and static hosts.
+//
+// It is the only package that imports go.temporal.io/server; binaries built
+// with the `nodev` tag leave it out and are a fraction of the size.
+package devserver
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/membership/static"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
+	"go.temporal.io/server/common/primitives/timestamp"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+)
+
+// Options configure one embedded server.
+type Options struct {
+	// IP the frontend and UI listen on; 127.0.0.1 when empty.
+	IP string
+	// Port of the frontend's gRPC API; a free port when 0.
+	Port int
+	// UIPort of the Web UI; no UI when 0.
+	UIPort int
+	// DataDir holds temporal.db; empty keeps everything in memory.
+	DataDir string
+	// Namespace is created at first start.
+	Namespace string
+	// Retention of closed workflows in Namespace.
+	Retention time.Duration
+	// SearchAttributes are registered on Namespace when it is created.
+	SearchAttributes map[string]enumspb.IndexedValueType
+	// LogLevel of the server's own log (debug, info, warn, error); warn when empty.
+	LogLevel string
+}
+
+// Server is a running embedded Temporal server and, optionally, its UI.
+type Server struct {
+	server   temporal.Server
+	ui       *uiserver.Server
+	frontend string
+	uiURL    string
+}
+
+// Start checks that the ports are free, then starts the server and the UI.
+// It returns once the frontend accepts calls.
+func Start(o Options) (*Server, error) {
+	if o.IP == "" {
+		o.IP = "127.0.0.1"
+	}
+	if o.Namespace == "" {
+		o.Namespace = "default"
+	}
+	if o.Retention <= 0 {
+		o.Retention = 30 * 24 * time.Hour
+	}
+	if o.LogLevel == "" {
+		o.LogLevel = "warn"
+	}
+	if o.Port == 0 {
+		p, err := freePort(o.IP)
+		if err != nil {
+			return nil, err
+		}
+		o.Port = p
+	} else if err := checkPort(o.IP, o.Port, "Temporal frontend"); err != nil {
+		return nil, err
+	}
+	if o.UIPort != 0 {
+		if err := checkPort(o.IP, o.UIPort, "Temporal UI"); err != nil {
+			return nil, err
+		}
+	}
+	conf, err := o.serverConfig()
+	if err != nil {
+		return nil, err
+	}
+	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Level: o.LogLevel, Format: "console"}))
+	dyn := dynamicconfig.StaticClient{
+		// A dev server has one user: let the UI and tests list workflows freely.
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(staticHosts(conf)),
+		temporal.WithLogger(logger),
+		temporal.WithDynamicConfigClient(dyn),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	s := &Server{server: srv, frontend: net.JoinHostPort(o.IP, strconv.Itoa(o.Port))}
+	if o.UIPort != 0 {
+		s.uiURL = "http://" + net.JoinHostPort(o.IP, strconv.Itoa(o.UIPort))
+		s.ui = uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{
+			Host:                o.IP,
+			Port:                o.UIPort,
+			TemporalGRPCAddress: s.frontend,
+			EnableUI:            true,
+			DefaultNamespace:    o.Namespace,
+			CORS:                uiconfig.CORS{CookieInsecure: true},
+			HideLogs:            true,
+			DisableNewsFetch:    true,
+		}))
+		go func() {
+			// Start blocks until Stop; the port was checked above, so an error
+			// here is rare and leaves the API and worker running.
+			if err := s.ui.Start(); err != nil {
+				logger.Error("Temporal UI stopped: " + err.Error())
+			}
+		}()
+	}
+	return s, nil
+}
+
+// FrontendAddress is host:port of the gRPC frontend, for SDK clients.
+func (s *Server) FrontendAddress() string { return s.frontend }
+
+// UIURL is the Web UI's base URL, or "" without a UI.
+func (s *Server) UIURL() string { return s.uiURL }
+
+// Stop shuts the UI and the server down.
+func (s *Server) Stop() error {
+	if s.ui != nil {
+		s.ui.Stop()
+	}
+	return s.server.Stop()
+}
+
+func (o Options) serverConfig() (*config.Config, error) {
+	var conf config.Config
+	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
+	conf.Global.Membership.BroadcastAddress = o.IP
+	sqlConf, err := o.sqlConfig()
+	if err != nil {
+		return nil, err
+	}
+	conf.Persistence.DefaultStore = "sqlite"
+	conf.Persistence.VisibilityStore = "sqlite"
+	conf.Persistence.NumHistoryShards = 1
+	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	httpPort, err := freePort(o.IP)
+	if err != nil {
+		return nil, err
+	}
+	frontend := net.JoinHostPort(o.IP, strconv.Itoa(o.Port))
+	conf.ClusterMetadata = &cluster.Config{
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        "active",
+		CurrentClusterName:       "active",
+		ClusterInformation: map[string]cluster.ClusterInformation{"active": {
+			Enabled:                true,
+			InitialFailoverVersion: 1,
+			RPCAddress:             frontend,
+			HTTPAddress:            net.JoinHostPort(o.IP, strconv.Itoa(httpPort)),
+			ClusterID:              uuid.NewString(),
+		}},
+	}
+	conf.DCRedirectionPolicy.Policy = "noop"
+	conf.Services = map[string]config.Service{}
+	for _, name := range []string{"frontend", "history", "matching", "worker"} {
+		port := o.Port
+		if name != "frontend" {
+			if port, err = freePort(o.IP); err != nil {
+				return nil, err
+			}
+		}
+		svc := config.Service{}
+		svc.RPC.GRPCPort = port
+		svc.RPC.BindOnIP = o.IP
+		if name == "frontend" {
+			svc.RPC.HTTPPort = httpPort
+		}
+		conf.Services[name] = svc
+	}
+	conf.Archival.History.State = "disabled"
+	conf.Archival.Visibility.State = "disabled"
+	conf.NamespaceDefaults.Archival.History.State = "disabled"
+	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	conf.PublicClient.HostPort = frontend
+	return &conf, nil
+}
+
+func (o Options) sqlConfig() (*config.SQL, error) {
+	conf := config.SQL{PluginName: sqliteplugin.PluginName}
+	if o.DataDir == "" {
+		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
+		conf.DatabaseName = "temporal-" + uuid.NewString()
+	} else {
+		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+		conf.DatabaseName = filepath.Join(o.DataDir, "temporal.db")
+		conf.ConnectAttributes = map[string]string{
+			"mode": "rwc", "journal_mode": "wal", "synchronous": "normal", "busy_timeout": "10000",
+		}
+		if _, err := os.Stat(conf.DatabaseName); errors.Is(err, os.ErrNotExist) {
+			if err := sqliteschema.SetupSchema(&conf); err != nil {
+				return nil, fmt.Errorf("temporal schema: %w", err)
+			}
+		}
+	}
+	if o.DataDir == "" {
+		if err := sqliteschema.SetupSchema(&conf); err != nil {
+			return nil, fmt.Errorf("temporal schema: %w", err)
+		}
+	}
+	ns, err := sqliteschema.NewNamespaceConfig("active", o.Namespace, false, o.SearchAttributes)
+	if err != nil {
+		return nil, fmt.Errorf("namespace: %w", err)
+	}
+	ns.Detail.Config.Retention = timestamp.DurationPtr(o.Retention)
+	if err := sqliteschema.CreateNamespaces(&conf, ns); err != nil {
+		return nil, fmt.Errorf("namespace: %w", err)
+	}
+	return &conf, nil
+}
+
+func staticHosts(conf *config.Config) map[primitives.ServiceName]static.Hosts {
+	host := func(name string) static.Hosts {
+		svc := conf.Services[name]
+		return static.SingleLocalHost(net.JoinHostPort(svc.RPC.BindOnIP, strconv.Itoa(svc.RPC.GRPCPort)))
+	}
+	return map[primitives.ServiceName]static.Hosts{
+		primitives.FrontendService: host("frontend"),
+		primitives.HistoryService:  host("history"),
+		primitives.MatchingService: host("matching"),
+		primitives.WorkerService:   host("worker"),
+	}
+}
+
+// checkPort fails with the port's purpose when something already listens
+// there: the server and the UI would otherwise exit the whole process.
+func checkPort(ip string, port int, what string) error {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("port %d (%s) is in use: %w", port, what, err)
+	}
+	return l.Close()
+}
+
+func freePort(ip string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

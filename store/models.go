@@ -1,0 +1,95 @@
+package store
+
+import "time"
+
+// models lists every table, in the order AutoMigrate creates them.
+var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}}
+
+// Project is a tenant; every other row belongs to exactly one.
+type Project struct {
+	ID        string    `gorm:"primaryKey;size:40" json:"id"`
+	Name      string    `gorm:"size:200;not null" json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// APIKey is a project's credential. Only the SHA-256 of the secret is kept;
+// Prefix lets a human tell keys apart in a list.
+type APIKey struct {
+	ID         string     `gorm:"primaryKey;size:40" json:"id"`
+	ProjectID  string     `gorm:"size:40;not null;index" json:"project_id"`
+	Name       string     `gorm:"size:200;not null" json:"name"`
+	Scope      string     `gorm:"size:16;not null" json:"scope"`
+	Hash       string     `gorm:"size:64;not null;uniqueIndex" json:"-"`
+	Prefix     string     `gorm:"size:16;not null" json:"prefix"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+}
+
+// Metric is a dashboard number. ValueAt is the timestamp of the point that
+// set Value, so a late, older point is kept as history without overwriting it.
+type Metric struct {
+	ID        string     `gorm:"primaryKey;size:40" json:"id"`
+	ProjectID string     `gorm:"size:40;not null;uniqueIndex:idx_metric_project_key" json:"-"`
+	Key       string     `gorm:"size:100;not null;uniqueIndex:idx_metric_project_key" json:"key"`
+	Name      string     `gorm:"size:200;not null" json:"name"`
+	Unit      string     `gorm:"size:20" json:"unit"`
+	Value     float64    `gorm:"not null;default:0" json:"value"`
+	ValueAt   *time.Time `json:"value_at"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+// MetricPoint is one update of a metric, kept as its history. CallID ties it
+// to the call that wrote it; one call writes a metric's point at most once.
+type MetricPoint struct {
+	ID        string    `gorm:"primaryKey;size:40" json:"id"`
+	ProjectID string    `gorm:"size:40;not null;index" json:"-"`
+	MetricID  string    `gorm:"size:40;not null;index:idx_point_metric_time;uniqueIndex:idx_point_call" json:"metric_id"`
+	CallID    string    `gorm:"size:64;not null;uniqueIndex:idx_point_call" json:"call_id"`
+	Value     float64   `gorm:"not null" json:"value"`
+	Timestamp time.Time `gorm:"not null;index:idx_point_metric_time" json:"timestamp"`
+	Source    string    `gorm:"size:200" json:"source,omitempty"`
+	Metadata  string    `gorm:"type:text" json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Inbox statuses.
+const (
+	InboxOpen      = "open"
+	InboxDismissed = "dismissed"
+)
+
+// InboxItem is something that matched nothing, kept whole (Payload is the
+// caller's raw body) until an admin assigns, replays or dismisses it.
+type InboxItem struct {
+	ID        string    `gorm:"primaryKey;size:40" json:"id"`
+	ProjectID string    `gorm:"size:40;not null;index" json:"-"`
+	CallID    string    `gorm:"size:64;not null;index" json:"call_id"`
+	Source    string    `gorm:"size:200" json:"source"`
+	Kind      string    `gorm:"size:40;not null" json:"kind"`
+	Reason    string    `gorm:"type:text;not null" json:"reason"`
+	Payload   string    `gorm:"type:text;not null" json:"-"`
+	Status    string    `gorm:"size:16;not null;index" json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Call is one accepted ingest or webhook call, written by its workflow in the
+// same transaction as its effects. IngestID is unique: it is what makes a
+// repeated workflow run a no-op that returns the first run's Result.
+type Call struct {
+	ID          string     `gorm:"primaryKey;size:40" json:"id"`
+	IngestID    string     `gorm:"size:64;not null;uniqueIndex" json:"ingest_id"`
+	ProjectID   string     `gorm:"size:40;not null;index" json:"-"`
+	ConnectorID string     `gorm:"size:40" json:"connector_id,omitempty"`
+	Source      string     `gorm:"size:200" json:"source"`
+	Kind        string     `gorm:"size:40;not null" json:"kind"`
+	Status      string     `gorm:"size:16;not null" json:"status"`
+	Error       string     `gorm:"type:text" json:"error,omitempty"`
+	WorkflowID  string     `gorm:"size:300;not null" json:"workflow_id"`
+	Result      string     `gorm:"type:text" json:"-"`
+	ReceivedAt  time.Time  `gorm:"not null" json:"received_at"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
+}

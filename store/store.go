@@ -1,0 +1,128 @@
+// Package store owns persistence: GORM models, migrations, upserts and queries,
+// on PostgreSQL in production and pure-Go SQLite for `intake dev`. It is the
+// only package that imports gorm.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/intakehq/intake"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	// modernc.org/sqlite is the pure-Go SQLite that Temporal's own SQLite
+	// persistence already links in. It registers the "sqlite" driver, which is
+	// why glebarez/sqlite (registering the same name) cannot share a process
+	// with the embedded Temporal server.
+	_ "modernc.org/sqlite"
+)
+
+// Store is the database behind intake. Methods are safe for concurrent use.
+type Store struct {
+	db       *gorm.DB
+	postgres bool
+}
+
+// Open connects to dsn: a postgres:// or postgresql:// URL, or a SQLite file
+// path (":memory:" for a database that lives as long as the Store).
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg := &gorm.Config{Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }}
+	if IsPostgresURL(dsn) {
+		db, err := gorm.Open(postgres.Open(dsn), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		s := &Store{db: db, postgres: true}
+		if err := s.Ping(ctx); err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("reach postgres: %w", err)
+		}
+		return s, nil
+	}
+	conn, err := sql.Open("sqlite", sqliteDSN(dsn))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	// One connection: SQLite allows one writer, and more connections in file
+	// mode only trade waiting for SQLITE_BUSY errors. For ":memory:" it is
+	// also what keeps the database alive.
+	conn.SetMaxOpenConns(1)
+	conn.SetMaxIdleConns(1)
+	conn.SetConnMaxLifetime(0)
+	db, err := gorm.Open(sqlite.New(sqlite.Config{Conn: conn}), cfg)
+	if err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	return &Store{db: db}, nil
+}
+
+// IsPostgresURL reports whether dsn names a PostgreSQL database.
+func IsPostgresURL(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+func sqliteDSN(path string) string {
+	pragmas := "_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
+	if path == ":memory:" {
+		return ":memory:?" + pragmas
+	}
+	path = strings.TrimPrefix(path, "sqlite://")
+	path = strings.TrimPrefix(path, "file:")
+	return "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?" + pragmas + "&_pragma=journal_mode(wal)&_pragma=synchronous(normal)"
+}
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Ping reports whether the database answers; /readyz uses it.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// migrationLock is the PostgreSQL advisory lock key that serialises
+// migrations when several API and worker processes start at once.
+const migrationLock = 0x696e74616b65 // "intake"
+
+// Migrate creates or updates every table. It is safe to run from several
+// processes at once.
+func (s *Store) Migrate(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	if !s.postgres {
+		return db.AutoMigrate(models...)
+	}
+	return db.Connection(func(conn *gorm.DB) error {
+		if err := conn.Exec("SELECT pg_advisory_lock(?)", migrationLock).Error; err != nil {
+			return fmt.Errorf("migration lock: %w", err)
+		}
+		defer conn.Exec("SELECT pg_advisory_unlock(?)", migrationLock)
+		return conn.AutoMigrate(models...)
+	})
+}
+
+// notFound turns gorm's not-found into the contract's not_found.
+func notFound(err error, what string) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return intake.Errorf(intake.ErrNotFound, "%s not found", what)
+	}
+	return err
+}

@@ -1,0 +1,58 @@
+// Package worker builds intake's Temporal worker: the one list of every
+// workflow and activity it runs.
+package worker
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/intakehq/intake/activities"
+	"github.com/intakehq/intake/workflows"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+)
+
+// Deps are what the activities need.
+type Deps struct {
+	Store activities.MetricStore
+}
+
+// New returns a worker on workflows.TaskQueue with every workflow and
+// activity registered. The caller starts and stops it.
+func New(c client.Client, deps Deps) sdkworker.Worker {
+	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
+	Register(w, deps)
+	return w
+}
+
+// Register registers every workflow and activity on r; the replayer in tests
+// uses it too, so it cannot drift from the worker.
+func Register(r sdkworker.Registry, deps Deps) {
+	r.RegisterWorkflow(workflows.IngestMetric)
+	r.RegisterActivity(&activities.Activities{Store: deps.Store})
+}
+
+// EnsureSearchAttributes registers the search attributes intake's workflows
+// set, skipping those the namespace already has. Workflows started with an
+// unregistered attribute would be rejected.
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := workflows.SearchAttributes()
+	for name := range have.GetCustomAttributes() {
+		delete(missing, name)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: missing,
+	})
+	if err != nil {
+		return fmt.Errorf("add search attributes: %w", err)
+	}
+	return nil
+}
