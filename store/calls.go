@@ -26,3 +26,10 @@ func (c Call) MetricResult() (intake.MetricResult, error) {
 	err := json.Unmarshal([]byte(c.Result), &r)
 	return r, err
 }
+
+// GetInboxItem returns a project's inbox item.
+func (s *Store) GetInboxItem(ctx context.Context, projectID, id string) (InboxItem, error) {
+	var it InboxItem
+	err := s.db.WithContext(ctx).Where("project_id = ? AND id = ?", projectID, id).Take(&it).Error
+	return it, notFound(err, "inbox item")
+}

@@ -150,8 +150,9 @@ func claimCall(tx *gorm.DB, c CallRecord, source string) (Call, bool, error) {
 	if res.RowsAffected == 1 {
 		return call, true, nil
 	}
-	err := tx.Where("ingest_id = ?", c.IngestID).Take(&call).Error
-	return call, false, err
+	var existing Call
+	err := tx.Where("ingest_id = ?", c.IngestID).Take(&existing).Error
+	return existing, false, err
 }
 
 func finishCall(tx *gorm.DB, call Call, res intake.MetricResult) error {

@@ -126,3 +126,9 @@ func notFound(err error, what string) error {
 	}
 	return err
 }
+
+// Exec runs one statement outside the models, for test set-up such as
+// creating a schema.
+func (s *Store) Exec(ctx context.Context, sql string) error {
+	return s.db.WithContext(ctx).Exec(sql).Error
+}
