@@ -53,14 +53,15 @@ const (
 
 // MetricInput is one validated metric update as a caller sent it. It travels
 // in workflow input, so it stays small: Raw is the caller's own body, bounded
-// at the edge, kept so an inboxed update can be replayed whole.
+// at the edge, kept byte for byte (a string, not JSON that a codec would
+// re-encode) so an inboxed update can be replayed whole.
 type MetricInput struct {
 	Metric    string          `json:"metric"`
 	Value     float64         `json:"value"`
 	Timestamp time.Time       `json:"timestamp"`
 	Source    string          `json:"source,omitempty"`
 	Metadata  json.RawMessage `json:"metadata,omitempty"`
-	Raw       json.RawMessage `json:"raw,omitempty"`
+	Raw       string          `json:"raw,omitempty"`
 }
 
 // MetricResult is what one metric update did. Values are raw numbers; the API

@@ -62,7 +62,7 @@ func (s *Server) parseMetric(body []byte) (intake.MetricInput, error) {
 		}
 		in.Metadata = bytes.Clone(raw)
 	}
-	in.Raw = bytes.Clone(bytes.TrimSpace(body))
+	in.Raw = string(bytes.TrimSpace(body))
 	return in, nil
 }
 

@@ -34,7 +34,7 @@ type Config struct {
 
 type setting struct {
 	env, flag, def, usage string
-	set               func(*Config, string) error
+	set                   func(*Config, string) error
 }
 
 func str(p func(*Config) *string) func(*Config, string) error {

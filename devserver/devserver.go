@@ -208,6 +208,7 @@ func (o Options) serverConfig() (*config.Config, error) {
 func (o Options) sqlConfig() (*config.SQL, error) {
 	conf := config.SQL{PluginName: sqliteplugin.PluginName}
 	if o.DataDir == "" {
+		// In memory, the SQLite plugin creates the schema itself.
 		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
 		conf.DatabaseName = "temporal-" + uuid.NewString()
 	} else {
@@ -222,11 +223,6 @@ func (o Options) sqlConfig() (*config.SQL, error) {
 			if err := sqliteschema.SetupSchema(&conf); err != nil {
 				return nil, fmt.Errorf("temporal schema: %w", err)
 			}
-		}
-	}
-	if o.DataDir == "" {
-		if err := sqliteschema.SetupSchema(&conf); err != nil {
-			return nil, fmt.Errorf("temporal schema: %w", err)
 		}
 	}
 	ns, err := sqliteschema.NewNamespaceConfig("active", o.Namespace, false, o.SearchAttributes)

@@ -105,7 +105,7 @@ func applyMetric(tx *gorm.DB, c CallRecord, in intake.MetricInput) (intake.Metri
 	if m == nil {
 		item := InboxItem{
 			ID: intake.NewID("inb"), ProjectID: c.ProjectID, CallID: c.IngestID, Source: in.Source,
-			Kind: c.Kind, Payload: string(in.Raw), Status: InboxOpen,
+			Kind: c.Kind, Payload: in.Raw, Status: InboxOpen,
 			Reason: fmt.Sprintf("no metric matches %q", in.Metric),
 		}
 		if err := tx.Create(&item).Error; err != nil {

@@ -50,7 +50,7 @@ func (f fixture) points(t *testing.T) []store.MetricPoint {
 }
 
 func update(ref string, v float64, at time.Time) intake.MetricInput {
-	return intake.MetricInput{Metric: ref, Value: v, Timestamp: at, Source: "test", Raw: []byte(fmt.Sprintf(`{"metric":%q,"value":%v}`, ref, v))}
+	return intake.MetricInput{Metric: ref, Value: v, Timestamp: at, Source: "test", Raw: (fmt.Sprintf(`{"metric":%q,"value":%v}`, ref, v))}
 }
 
 func TestApplyMetricMatchesByIDKeyOrName(t *testing.T) {
@@ -181,7 +181,7 @@ func TestApplyMetricUnknownGoesToInboxWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if item.Payload != string(in.Raw) || item.Status != store.InboxOpen || item.CallID != "ing_inbox" {
+	if item.Payload != in.Raw || item.Status != store.InboxOpen || item.CallID != "ing_inbox" {
 		t.Fatalf("inbox item %+v", item)
 	}
 	if n := len(f.points(t)); n != 0 {

@@ -141,4 +141,3 @@ Push a metric:
 		b.AdminToken, b.ProjectName, b.ProjectID, b.AdminKey,
 		apiURL, b.AdminKey, apiURL, b.AdminKey)
 }
-

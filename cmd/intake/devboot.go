@@ -78,8 +78,8 @@ func (b *devBootstrap) ensureProject(ctx context.Context, srv *api.Server, st *s
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	var created struct {
-		Project struct{ ID, Name string } `json:"project"`
-		AdminKey string                  `json:"admin_key"`
+		Project  struct{ ID, Name string } `json:"project"`
+		AdminKey string                    `json:"admin_key"`
 	}
 	if resp.StatusCode != 201 || json.Unmarshal(body, &created) != nil {
 		return fmt.Errorf("create the Default project: %d %s", resp.StatusCode, body)

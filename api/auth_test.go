@@ -1,0 +1,86 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/intakehq/intake/workflows"
+	"go.temporal.io/api/serviceerror"
+)
+
+func TestKeysAndScopes(t *testing.T) {
+	p := newProject(t)
+	revoked := do(t, "POST", "/api/admin/keys", p.adminKey, map[string]any{"name": "old"})
+	want(t, revoked, 201)
+	if revoked.str("scope") != "ingest" || revoked.body["hash"] != nil {
+		t.Fatalf("created key %s", revoked.raw)
+	}
+	// Use it once so its lookup is cached, then revoke it.
+	want(t, do(t, "POST", "/api/ingest/metric", revoked.str("key"), `{"metric":"revenue","value":1}`), 200)
+	want(t, do(t, "DELETE", "/api/admin/keys/"+revoked.str("id"), p.adminKey, nil), 200)
+	expiring := do(t, "POST", "/api/admin/keys", p.adminKey, map[string]any{
+		"name": "short", "expires_at": time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)})
+	want(t, expiring, 201)
+	time.Sleep(1600 * time.Millisecond)
+
+	const metric = `{"metric":"revenue","value":1}`
+	tests := []struct {
+		name       string
+		method     string
+		path       string
+		token      string
+		body       string
+		wantStatus int
+		wantCode   string
+	}{
+		{"no key", "POST", "/api/ingest/metric", "", metric, 401, "invalid_api_key"},
+		{"garbage", "POST", "/api/ingest/metric", "hunter2", metric, 401, "invalid_api_key"},
+		{"unknown key", "POST", "/api/ingest/metric", "ik_0000000000000000000000000000000000000000", metric, 401, "invalid_api_key"},
+		{"revoked key", "POST", "/api/ingest/metric", revoked.str("key"), metric, 401, "invalid_api_key"},
+		{"expired key", "POST", "/api/ingest/metric", expiring.str("key"), metric, 401, "invalid_api_key"},
+		{"instance token cannot ingest", "POST", "/api/ingest/metric", e2e.token, metric, 403, "forbidden"},
+		{"ingest key cannot admin", "GET", "/api/admin/keys", p.ingestKey, "", 403, "forbidden"},
+		{"admin key cannot make projects", "POST", "/api/admin/projects", p.adminKey, `{"name":"x"}`, 403, "forbidden"},
+		{"project name required", "POST", "/api/admin/projects", e2e.token, `{}`, 400, "invalid_payload"},
+		{"bad scope", "POST", "/api/admin/keys", p.adminKey, `{"name":"x","scope":"root"}`, 400, "invalid_payload"},
+		{"past expiry", "POST", "/api/admin/keys", p.adminKey, `{"name":"x","expires_at":"2020-01-01T00:00:00Z"}`, 400, "invalid_payload"},
+		{"revoke unknown key", "DELETE", "/api/admin/keys/key_nope", p.adminKey, "", 404, "not_found"},
+		{"metric key not snake_case", "POST", "/api/admin/metrics", p.adminKey, `{"key":"Revenue","name":"R"}`, 400, "invalid_payload"},
+		{"metric key taken", "POST", "/api/admin/metrics", p.adminKey, `{"key":"revenue","name":"R"}`, 409, "conflict"},
+		{"unknown route", "GET", "/api/nope", p.adminKey, "", 404, "not_found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body any
+			if tt.body != "" {
+				body = tt.body
+			}
+			r := do(t, tt.method, tt.path, tt.token, body, "Idempotency-Key", "auth-"+tt.name)
+			want(t, r, tt.wantStatus)
+			if r.str("error") != tt.wantCode || r.str("message") == "" {
+				t.Fatalf("answer %s, want code %s", r.raw, tt.wantCode)
+			}
+		})
+	}
+
+	// A refused call never started a workflow.
+	for _, tt := range tests[:6] {
+		id := workflows.WorkflowID(p.id, workflows.APIConnector, workflows.IngestIDFromKey(p.id, "auth-"+tt.name))
+		_, err := e2e.temporal.DescribeWorkflowExecution(context.Background(), id, "")
+		var nf *serviceerror.NotFound
+		if !errors.As(err, &nf) {
+			t.Errorf("%s: a workflow exists for a refused call (err %v)", tt.name, err)
+		}
+	}
+	if n := len(p.points(t)); n != 1 {
+		t.Fatalf("%d points, want only the one before revocation", n)
+	}
+
+	list := do(t, "GET", "/api/admin/keys", p.adminKey, nil)
+	want(t, list, 200)
+	if data := list.body["data"].([]any); len(data) != 4 {
+		t.Fatalf("%d keys listed, want 4: %s", len(data), list.raw)
+	}
+}

@@ -1,0 +1,30 @@
+package workflows_test
+
+import (
+	"testing"
+
+	"github.com/intakehq/intake/workflows"
+	sdkworker "go.temporal.io/sdk/worker"
+)
+
+// TestReplayRecordedHistories replays histories recorded from real runs
+// (go test ./api -run TestSingleMetricCallHistory -update). A change to a
+// shipped workflow that breaks determinism fails here before it reaches a
+// running cluster.
+func TestReplayRecordedHistories(t *testing.T) {
+	tests := []struct {
+		name string
+		give string
+	}{
+		{"single metric", "testdata/ingest_metric.history.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			replayer := sdkworker.NewWorkflowReplayer()
+			replayer.RegisterWorkflow(workflows.IngestMetric)
+			if err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, tt.give); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
