@@ -1,0 +1,76 @@
+package config_test
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	"github.com/intakehq/intake/config"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaultsEnvAndFlags(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		args  []string
+		check func(t *testing.T, c config.Config, rest []string)
+	}{
+		{"defaults", nil, nil, func(t *testing.T, c config.Config, _ []string) {
+			if c.HTTPAddr != ":8080" || c.UIAddr != ":8233" || c.TemporalPort != 7233 || c.DataDir != "./.intake" ||
+				c.TemporalNamespace != "default" || c.SyncWait != 5*time.Second || c.Ephemeral || c.Retention != 720*time.Hour {
+				t.Fatalf("defaults %+v", c)
+			}
+		}},
+		{"env", map[string]string{"INTAKE_HTTP_ADDR": ":9000", "DATABASE_URL": "postgres://x", "INTAKE_SYNC_WAIT": "2s", "INTAKE_EPHEMERAL": "true"}, nil,
+			func(t *testing.T, c config.Config, _ []string) {
+				if c.HTTPAddr != ":9000" || c.DatabaseURL != "postgres://x" || c.SyncWait != 2*time.Second || !c.Ephemeral {
+					t.Fatalf("env not applied: %+v", c)
+				}
+			}},
+		{"flag beats env", map[string]string{"INTAKE_HTTP_ADDR": ":9000"}, []string{"--http-addr", ":9100", "--ephemeral", "keys", "list"},
+			func(t *testing.T, c config.Config, rest []string) {
+				if c.HTTPAddr != ":9100" || !c.Ephemeral || len(rest) != 2 || rest[0] != "keys" {
+					t.Fatalf("flags not applied: %+v %v", c, rest)
+				}
+			}},
+		{"token falls back to admin token", map[string]string{"INTAKE_ADMIN_TOKEN": "secret"}, nil,
+			func(t *testing.T, c config.Config, _ []string) {
+				if c.Token != "secret" {
+					t.Fatalf("token %q", c.Token)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, rest, err := config.Load("dev", tt.args, env(tt.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c, rest)
+		})
+	}
+}
+
+func TestLoadRejectsBadValues(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+	}{
+		{"bad port env", map[string]string{"INTAKE_TEMPORAL_PORT": "seventy"}, nil},
+		{"bad duration env", map[string]string{"INTAKE_SYNC_WAIT": "soon"}, nil},
+		{"bad duration flag", nil, []string{"--sync-wait", "-1s"}},
+		{"unknown flag", nil, []string{"--nope"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, _, err := config.Load("serve", tt.args, env(tt.env), io.Discard); err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+}
