@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,6 +26,7 @@ import (
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/dynamicconfig"
 	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/log/tag"
 	"go.temporal.io/server/common/membership/static"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/common/primitives"
@@ -57,6 +59,7 @@ type Options struct {
 type Server struct {
 	server   temporal.Server
 	ui       *uiserver.Server
+	log      *stoppingLogger
 	frontend string
 	uiURL    string
 }
@@ -94,7 +97,7 @@ func Start(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Level: o.LogLevel, Format: "console"}))
+	logger := &stoppingLogger{Logger: log.NewZapLogger(log.BuildZapLogger(log.Config{Level: o.LogLevel, Format: "console"}))}
 	dyn := dynamicconfig.StaticClient{
 		// A dev server has one user: let the UI and tests list workflows freely.
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
@@ -113,7 +116,7 @@ func Start(o Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
-	s := &Server{server: srv, frontend: net.JoinHostPort(o.IP, strconv.Itoa(o.Port))}
+	s := &Server{server: srv, log: logger, frontend: net.JoinHostPort(o.IP, strconv.Itoa(o.Port))}
 	if o.UIPort != 0 {
 		s.uiURL = "http://" + net.JoinHostPort(o.IP, strconv.Itoa(o.UIPort))
 		s.ui = uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{
@@ -145,10 +148,24 @@ func (s *Server) UIURL() string { return s.uiURL }
 
 // Stop shuts the UI and the server down.
 func (s *Server) Stop() error {
+	s.log.stopping.Store(true)
 	if s.ui != nil {
 		s.ui.Stop()
 	}
 	return s.server.Stop()
+}
+
+// stoppingLogger drops warnings once Stop has begun: while the services shut
+// down one by one they warn about each other being gone, which is expected.
+type stoppingLogger struct {
+	log.Logger
+	stopping atomic.Bool
+}
+
+func (l *stoppingLogger) Warn(msg string, tags ...tag.Tag) {
+	if !l.stopping.Load() {
+		l.Logger.Warn(msg, tags...)
+	}
 }
 
 func (o Options) serverConfig() (*config.Config, error) {
