@@ -95,7 +95,7 @@ func listen(srv *api.Server) (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	go func() { _ = srv.App().Listener(ln) }()
+	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), func() { _ = srv.Shutdown(context.Background()) }, nil
 }
 

@@ -82,8 +82,9 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	if err := boot.ensureProject(ctx, srv, st, dataDir); err != nil {
 		return err
 	}
-	printDevBanner(stdout, cfg, temporalSrv, dataDir, dsn, boot)
-	return serveUntil(ctx, srv, cfg.HTTPAddr)
+	return serveUntil(ctx, srv, cfg.HTTPAddr, func() {
+		printDevBanner(stdout, cfg, temporalSrv, dataDir, dsn, boot)
+	})
 }
 
 func splitAddr(addr string) (string, int, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -111,18 +112,25 @@ func runServe(ctx context.Context, cfg config.Config) error {
 	if cfg.AdminToken == "" {
 		log.Warn("INTAKE_ADMIN_TOKEN is not set: projects cannot be created through this API")
 	}
+	go ensureSearchAttributes(ctx, tc, cfg.TemporalNamespace, log)
 	srv := api.New(st, tc, api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, Registry: reg, Logger: log})
 	log.Info("intake serve listening", "addr", cfg.HTTPAddr, "temporal", cfg.TemporalAddress)
-	return serveUntil(ctx, srv, cfg.HTTPAddr)
+	return serveUntil(ctx, srv, cfg.HTTPAddr, func() {})
 }
 
-// serveUntil runs the API until ctx ends, then drains it.
-func serveUntil(ctx context.Context, srv *api.Server, addr string) error {
+// serveUntil runs the API until ctx ends, then drains it. ready runs once
+// the port is bound, so what it prints is true.
+func serveUntil(ctx context.Context, srv *api.Server, addr string, ready func()) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	ready()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Listen(addr) }()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return fmt.Errorf("serve on %s: %w", addr, err)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -153,6 +161,24 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	stop := make(chan any)
 	go func() { <-ctx.Done(); close(stop) }()
 	return w.Run(stop)
+}
+
+// ensureSearchAttributes registers the search attributes in the background,
+// retrying until Temporal answers: whichever of serve and worker starts first
+// registers them, and serve may start while Temporal is still down.
+func ensureSearchAttributes(ctx context.Context, tc client.Client, namespace string, log *slog.Logger) {
+	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+		err := worker.EnsureSearchAttributes(ctx, tc, namespace)
+		if err == nil {
+			return
+		}
+		log.Warn("search attributes not registered yet", "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
 }
 
 // levelFloor drops records below min, to keep the SDK's routine info lines

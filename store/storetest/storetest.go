@@ -39,25 +39,39 @@ func New(ctx context.Context, dir string) (*store.Store, func(), error) {
 		}
 		return st, func() { _ = st.Close() }, nil
 	}
-	schema, dsn, err := schemaURL(base)
+	dsn, drop, err := PostgresSchema(ctx)
 	if err != nil {
-		return nil, nil, err
-	}
-	admin, err := store.Open(ctx, base)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s is set but PostgreSQL is unreachable: %w", EnvURL, err)
-	}
-	if err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		_ = admin.Close()
 		return nil, nil, err
 	}
 	st, err := open(ctx, dsn)
 	if err != nil {
-		_ = admin.Close()
+		drop()
 		return nil, nil, err
 	}
-	return st, func() {
-		_ = st.Close()
+	return st, func() { _ = st.Close(); drop() }, nil
+}
+
+// PostgresSchema creates an empty schema in the INTAKE_TEST_DATABASE_URL
+// database and returns a URL whose search_path is that schema, for tests
+// that hand a DATABASE_URL to another process. drop removes the schema.
+func PostgresSchema(ctx context.Context) (dsn string, drop func(), err error) {
+	base := os.Getenv(EnvURL)
+	if base == "" {
+		return "", nil, fmt.Errorf("%s is not set", EnvURL)
+	}
+	schema, dsn, err := schemaURL(base)
+	if err != nil {
+		return "", nil, err
+	}
+	admin, err := store.Open(ctx, base)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s is set but PostgreSQL is unreachable: %w", EnvURL, err)
+	}
+	if err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		_ = admin.Close()
+		return "", nil, err
+	}
+	return dsn, func() {
 		_ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 		_ = admin.Close()
 	}, nil

@@ -1,0 +1,140 @@
+//go:build !nodev
+
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/intakehq/intake/devserver"
+	"github.com/intakehq/intake/store/storetest"
+)
+
+// proc is a running intake subprocess.
+type proc struct {
+	cmd    *exec.Cmd
+	out    *bytes.Buffer
+	exited chan error
+}
+
+func startProc(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(binary, args...), out: &bytes.Buffer{}, exited: make(chan error, 1)}
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	return p
+}
+
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("%v exited with %v: %s", p.cmd.Args, err, p.out)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%v still running 30s after SIGTERM", p.cmd.Args)
+	}
+}
+
+func eventually(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !f(); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// TestServeAndWorkerProcesses runs the production topology: `intake serve`
+// and `intake worker` as separate processes against a Temporal server and
+// PostgreSQL. The API accepts a call before any worker runs (202), and the
+// worker started later completes it.
+func TestServeAndWorkerProcesses(t *testing.T) {
+	if os.Getenv(storetest.EnvURL) == "" {
+		t.Skipf("serve and worker need PostgreSQL: set %s", storetest.EnvURL)
+	}
+	ts, err := devserver.Start(devserver.Options{LogLevel: "error"}) // no search attributes: serve/worker register them
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Stop()
+	dsn, drop, err := storetest.PostgresSchema(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drop()
+	addr := "127.0.0.1:" + freePort(t)
+	env := []string{"DATABASE_URL=" + dsn, "TEMPORAL_ADDRESS=" + ts.FrontendAddress(), "INTAKE_LOG_LEVEL=warn"}
+	api := "http://" + addr
+	serve := startProc(t, append(env, "INTAKE_HTTP_ADDR="+addr, "INTAKE_ADMIN_TOKEN=it_prod_test_token", "INTAKE_SYNC_WAIT=1s"), "serve")
+	eventually(t, "serve /readyz", func() bool {
+		code, _ := tryGet(api + "/readyz")
+		return code == 200
+	})
+
+	code, body := send(t, "POST", api+"/api/admin/projects", "it_prod_test_token", `{"name":"Prod"}`)
+	if code != 201 {
+		t.Fatalf("create project: %d %s", code, body)
+	}
+	var created struct {
+		AdminKey string `json:"admin_key"`
+	}
+	_ = json.Unmarshal([]byte(body), &created)
+	if code, body := send(t, "POST", api+"/api/admin/metrics", created.AdminKey, `{"key":"mrr","name":"MRR","unit":"EUR"}`); code != 201 {
+		t.Fatalf("create metric: %d %s", code, body)
+	}
+
+	// No worker yet: the call is accepted durably and answered 202.
+	var accepted struct {
+		IngestID string `json:"ingest_id"`
+	}
+	eventually(t, "search attributes registered by serve", func() bool {
+		code, body = send(t, "POST", api+"/api/ingest/metric", created.AdminKey, `{"metric":"mrr","value":2500}`)
+		return code == 202
+	})
+	_ = json.Unmarshal([]byte(body), &accepted)
+	if code, body := get(t, api+"/api/ingest/"+accepted.IngestID, created.AdminKey); code != 200 || !strings.Contains(body, `"status":"processing"`) {
+		t.Fatalf("status before the worker: %d %s", code, body)
+	}
+
+	worker := startProc(t, env, "worker")
+	eventually(t, "the worker to finish the accepted call", func() bool {
+		_, body := get(t, api+"/api/ingest/"+accepted.IngestID, created.AdminKey)
+		return strings.Contains(body, `"status":"done"`)
+	})
+	code, body = send(t, "POST", api+"/api/ingest/metric", created.AdminKey, `{"metric":"mrr","value":3000}`)
+	if code != 200 || !strings.Contains(body, `"previous_value":"€2,500.00"`) || !strings.Contains(body, `"new_value":"€3,000.00"`) {
+		t.Fatalf("push with a worker running: %d %s", code, body)
+	}
+	worker.stop(t)
+	serve.stop(t)
+}
+
+func tryGet(url string) (int, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
