@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -27,11 +28,29 @@ func page(c *fiber.Ctx) (store.Page, error) {
 	return p, nil
 }
 
-func listOf[T any](rows []T, next string) list[T] {
+// paged answers a list route: one page, as the query's limit and cursor ask.
+func paged[T any](c *fiber.Ctx, fetch func(context.Context, store.Page) ([]T, string, error)) error {
+	pg, err := page(c)
+	if err != nil {
+		return err
+	}
+	rows, next, err := fetch(c.UserContext(), pg)
+	if err != nil {
+		return err
+	}
 	if rows == nil {
 		rows = []T{}
 	}
-	return list[T]{Data: rows, NextCursor: next}
+	return c.JSON(list[T]{Data: rows, NextCursor: next})
+}
+
+// mapRows converts a fetched page, for lists that show rows differently.
+func mapRows[T, J any](rows []T, next string, err error, show func(T) J) ([]J, string, error) {
+	out := make([]J, len(rows))
+	for i, r := range rows {
+		out[i] = show(r)
+	}
+	return out, next, err
 }
 
 type projectJSON struct {
@@ -63,19 +82,12 @@ func (s *Server) createProject(c *fiber.Ctx) error {
 }
 
 func (s *Server) listProjects(c *fiber.Ctx) error {
-	pg, err := page(c)
-	if err != nil {
-		return err
-	}
-	rows, next, err := s.store.ListProjects(c.UserContext(), pg)
-	if err != nil {
-		return err
-	}
-	out := make([]projectJSON, len(rows))
-	for i, p := range rows {
-		out[i] = projectJSON{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt}
-	}
-	return c.JSON(listOf(out, next))
+	return paged(c, func(ctx context.Context, pg store.Page) ([]projectJSON, string, error) {
+		rows, next, err := s.store.ListProjects(ctx, pg)
+		return mapRows(rows, next, err, func(p store.Project) projectJSON {
+			return projectJSON{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt}
+		})
+	})
 }
 
 func newKeyRow(secret, name string, scope intake.Scope, expires *time.Time) store.APIKey {
@@ -144,15 +156,9 @@ func (s *Server) parseFutureTime(raw []byte) (time.Time, error) {
 }
 
 func (s *Server) listKeys(c *fiber.Ctx) error {
-	pg, err := page(c)
-	if err != nil {
-		return err
-	}
-	rows, next, err := s.store.ListAPIKeys(c.UserContext(), principal(c).ProjectID, pg)
-	if err != nil {
-		return err
-	}
-	return c.JSON(listOf(rows, next))
+	return paged(c, func(ctx context.Context, pg store.Page) ([]store.APIKey, string, error) {
+		return s.store.ListAPIKeys(ctx, principal(c).ProjectID, pg)
+	})
 }
 
 func (s *Server) revokeKey(c *fiber.Ctx) error {
@@ -165,13 +171,7 @@ func (s *Server) revokeKey(c *fiber.Ctx) error {
 }
 
 func (s *Server) listCalls(c *fiber.Ctx) error {
-	pg, err := page(c)
-	if err != nil {
-		return err
-	}
-	rows, next, err := s.store.ListCalls(c.UserContext(), principal(c).ProjectID, pg)
-	if err != nil {
-		return err
-	}
-	return c.JSON(listOf(rows, next))
+	return paged(c, func(ctx context.Context, pg store.Page) ([]store.Call, string, error) {
+		return s.store.ListCalls(ctx, principal(c).ProjectID, pg)
+	})
 }

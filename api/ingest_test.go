@@ -1,8 +1,12 @@
 package api_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -209,15 +213,31 @@ func TestTemporalDownAnswers503AndWritesNothing(t *testing.T) {
 
 func TestBodyLimits(t *testing.T) {
 	p := newProject(t)
-	huge := fmt.Sprintf(`{"metric": "revenue", "value": 1, "pad": "%s"}`, strings.Repeat("x", api.MaxBody))
-	r := do(t, "POST", "/api/ingest/metric", p.ingestKey, huge)
+	// Over 5 MB is refused from the Content-Length, before the body is read:
+	// send only the headers and read the answer.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e2e.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/ingest/metric HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n{", p.ingestKey, api.MaxBody+1)
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 413 || !strings.Contains(string(raw), `"payload_too_large"`) {
+		t.Fatalf("5 MB + 1: %d %s", resp.StatusCode, raw)
+	}
+
+	big := fmt.Sprintf(`{"metric": "revenue", "value": 1, "pad": "%s"}`, strings.Repeat("x", 300<<10))
+	r := do(t, "POST", "/api/ingest/metric", p.ingestKey, big)
 	want(t, r, 413)
 	if r.str("error") != "payload_too_large" {
 		t.Fatalf("answer %s", r.raw)
 	}
-	big := fmt.Sprintf(`{"metric": "revenue", "value": 1, "pad": "%s"}`, strings.Repeat("x", 300<<10))
-	r = do(t, "POST", "/api/ingest/metric", p.ingestKey, big)
-	want(t, r, 413)
 	if n := len(p.calls(t)); n != 0 {
 		t.Fatalf("%d calls recorded for oversized bodies", n)
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"regexp"
 
 	"github.com/gofiber/fiber/v2"
@@ -53,17 +54,8 @@ func (s *Server) createMetric(c *fiber.Ctx) error {
 }
 
 func (s *Server) listMetrics(c *fiber.Ctx) error {
-	pg, err := page(c)
-	if err != nil {
-		return err
-	}
-	rows, next, err := s.store.ListMetrics(c.UserContext(), principal(c).ProjectID, pg)
-	if err != nil {
-		return err
-	}
-	out := make([]metricJSON, len(rows))
-	for i, m := range rows {
-		out[i] = showMetric(m)
-	}
-	return c.JSON(listOf(out, next))
+	return paged(c, func(ctx context.Context, pg store.Page) ([]metricJSON, string, error) {
+		rows, next, err := s.store.ListMetrics(ctx, principal(c).ProjectID, pg)
+		return mapRows(rows, next, err, showMetric)
+	})
 }
