@@ -35,6 +35,10 @@ type Principal struct {
 // Call kinds, recorded on every call and as the IntakeKind search attribute.
 const (
 	KindMetric = "metric"
+	KindBatch  = "batch"
+	KindCustom = "custom"
+	KindData   = "data"
+	KindTasks  = "tasks"
 )
 
 // Call statuses, as GET /api/ingest/{id} and /api/admin/calls report them.
@@ -62,6 +66,25 @@ type MetricInput struct {
 	Source    string          `json:"source,omitempty"`
 	Metadata  json.RawMessage `json:"metadata,omitempty"`
 	Raw       string          `json:"raw,omitempty"`
+	// Op is OpSet (the default) or OpAdd, for counters.
+	Op string `json:"op,omitempty"`
+	// Create, when set, creates the metric if nothing matches Metric.
+	Create *MetricSpec `json:"create,omitempty"`
+	// RuleVersion is the version of the rule set that produced this update.
+	RuleVersion int `json:"rule_version,omitempty"`
+}
+
+// Metric operations.
+const (
+	OpSet = "set"
+	OpAdd = "add"
+)
+
+// MetricSpec describes a metric to create on first use.
+type MetricSpec struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+	Unit string `json:"unit,omitempty"`
 }
 
 // MetricResult is what one metric update did. Values are raw numbers; the API
@@ -76,4 +99,47 @@ type MetricResult struct {
 	Current       bool     `json:"current"`
 	InboxID       string   `json:"inbox_id,omitempty"`
 	Message       string   `json:"message,omitempty"`
+}
+
+// Rule is one mapping rule of a rule set: when When holds (always, if
+// empty), Value is written to Metric with Op. A field mapping — the simplest
+// rule — has SourceField set and Value equal to that path, e.g. "totals.net".
+type Rule struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	When        string `json:"when,omitempty"`
+	Metric      string `json:"metric"`
+	Value       string `json:"value"`
+	Timestamp   string `json:"timestamp,omitempty"`
+	Op          string `json:"op,omitempty"`
+	Enabled     bool   `json:"enabled"`
+	SourceField string `json:"source_field,omitempty"`
+}
+
+// TaskInput is one task pushed to /api/ingest/tasks. ID is the sender's own
+// id; tasks that carry one are upserted by (project, source, id).
+type TaskInput struct {
+	ID       string     `json:"id,omitempty"`
+	Text     string     `json:"text"`
+	DueDate  *time.Time `json:"due_date,omitempty"`
+	Priority string     `json:"priority,omitempty"`
+	Notes    string     `json:"notes,omitempty"`
+}
+
+// TasksResult is what a tasks call did.
+type TasksResult struct {
+	Created int   `json:"created"`
+	Updated int   `json:"updated"`
+	Total   int64 `json:"total"`
+}
+
+// DataResult is what a data call did: the updates its field mappings made,
+// and the inbox item holding what nothing mapped.
+type DataResult struct {
+	Updated     []MetricResult `json:"updated"`
+	Fields      []string       `json:"fields"`
+	Unmapped    []string       `json:"unmapped,omitempty"`
+	InboxID     string         `json:"inbox_id,omitempty"`
+	Reason      string         `json:"reason,omitempty"`
+	RuleVersion int            `json:"rule_version,omitempty"`
 }

@@ -189,7 +189,7 @@ func newProject(t *testing.T) project {
 
 func (p project) points(t *testing.T) []store.MetricPoint {
 	t.Helper()
-	pts, _, err := e2e.store.ListPoints(context.Background(), p.id, p.metricID, store.Page{Limit: 200})
+	pts, _, err := e2e.store.ListPoints(context.Background(), p.id, p.metricID, store.PointRange{}, store.Page{Limit: 200})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,10 +31,42 @@ func (s *Store) ListMetrics(ctx context.Context, projectID string, p Page) ([]Me
 	return list(q, p, func(r *Metric) string { return r.ID })
 }
 
-// ListPoints returns one page of a metric's points, newest first.
-func (s *Store) ListPoints(ctx context.Context, projectID, metricID string, p Page) ([]MetricPoint, string, error) {
-	q := s.db.WithContext(ctx).Model(&MetricPoint{}).Where("project_id = ? AND metric_id = ?", projectID, metricID)
-	return list(q, p, func(r *MetricPoint) string { return r.ID })
+// PointRange bounds a metric's history by point timestamp: From inclusive,
+// To exclusive; zero means unbounded.
+type PointRange struct {
+	From, To time.Time
+}
+
+// ListPoints returns one page of a metric's points, latest timestamp first.
+// The cursor carries the last point's timestamp and ID, so pages stay stable
+// while late points arrive.
+func (s *Store) ListPoints(ctx context.Context, projectID, metricID string, r PointRange, p Page) ([]MetricPoint, string, error) {
+	q := s.db.WithContext(ctx).Where("project_id = ? AND metric_id = ?", projectID, metricID)
+	if !r.From.IsZero() {
+		q = q.Where("timestamp_ms >= ?", r.From.UnixMilli())
+	}
+	if !r.To.IsZero() {
+		q = q.Where("timestamp_ms < ?", r.To.UnixMilli())
+	}
+	if p.Cursor != "" {
+		msStr, id, ok := strings.Cut(p.Cursor, "_pt_")
+		ms, err := strconv.ParseInt(msStr, 10, 64)
+		if !ok || err != nil {
+			return nil, "", intake.Invalid("cursor", "cursor is not one this API returned")
+		}
+		q = q.Where("(timestamp_ms < ? OR (timestamp_ms = ? AND id < ?))", ms, ms, "pt_"+id)
+	}
+	n := p.limit()
+	var rows []MetricPoint
+	if err := q.Order("timestamp_ms DESC, id DESC").Limit(n + 1).Find(&rows).Error; err != nil {
+		return nil, "", err
+	}
+	if len(rows) <= n {
+		return rows, "", nil
+	}
+	rows = rows[:n]
+	last := rows[n-1]
+	return rows, strconv.FormatInt(last.TimestampMS, 10) + "_" + last.ID, nil
 }
 
 // findMetric matches ref against a project's metrics by ID, then key, then
@@ -65,103 +97,106 @@ func findMetric(tx *gorm.DB, projectID, ref string) (*Metric, error) {
 	return best, nil
 }
 
-// CallRecord identifies the call an ApplyMetric belongs to.
-type CallRecord struct {
-	IngestID    string
-	ProjectID   string
-	ConnectorID string
-	Kind        string
-	WorkflowID  string
-	ReceivedAt  time.Time
-}
-
 // ApplyMetric applies one metric update for a call, in one transaction: the
 // call row, then either the metric's new value and a point, or an inbox item.
 // Applying the same call twice changes nothing and returns the first result.
 func (s *Store) ApplyMetric(ctx context.Context, c CallRecord, in intake.MetricInput) (intake.MetricResult, error) {
-	var res intake.MetricResult
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		call, fresh, err := claimCall(tx, c, in.Source)
-		if err != nil || !fresh {
-			if err == nil {
-				err = json.Unmarshal([]byte(call.Result), &res)
-			}
-			return err
-		}
-		res, err = applyMetric(tx, c, in)
-		if err != nil {
-			return err
-		}
-		return finishCall(tx, call, res)
+	return applyCall(ctx, s, c, in.Source, func(tx *gorm.DB) (intake.MetricResult, error) {
+		return applyMetric(tx, c, 0, in)
 	})
-	return res, err
 }
 
-func applyMetric(tx *gorm.DB, c CallRecord, in intake.MetricInput) (intake.MetricResult, error) {
-	m, err := findMetric(tx, c.ProjectID, in.Metric)
+// ApplyMetrics applies a batch of metric updates for one call in one
+// transaction, in order; results are in the same order.
+func (s *Store) ApplyMetrics(ctx context.Context, c CallRecord, source string, ins []intake.MetricInput) ([]intake.MetricResult, error) {
+	return applyCall(ctx, s, c, source, func(tx *gorm.DB) ([]intake.MetricResult, error) {
+		out := make([]intake.MetricResult, len(ins))
+		for i, in := range ins {
+			r, err := applyMetric(tx, c, i, in)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	})
+}
+
+func inbox(tx *gorm.DB, c CallRecord, source, payload, reason string) (string, error) {
+	item := InboxItem{
+		ID: intake.NewID("inb"), ProjectID: c.ProjectID, CallID: c.IngestID, Source: source,
+		Kind: c.Kind, Payload: payload, Status: InboxOpen, Reason: reason,
+	}
+	return item.ID, tx.Create(&item).Error
+}
+
+// applyMetric applies the seq-th update of a call, or inboxes it when no
+// metric matches.
+func applyMetric(tx *gorm.DB, c CallRecord, seq int, in intake.MetricInput) (intake.MetricResult, error) {
+	m, err := resolveMetric(tx, c.ProjectID, in)
 	if err != nil {
 		return intake.MetricResult{}, err
 	}
 	if m == nil {
-		item := InboxItem{
-			ID: intake.NewID("inb"), ProjectID: c.ProjectID, CallID: c.IngestID, Source: in.Source,
-			Kind: c.Kind, Payload: in.Raw, Status: InboxOpen,
-			Reason: fmt.Sprintf("no metric matches %q", in.Metric),
-		}
-		if err := tx.Create(&item).Error; err != nil {
-			return intake.MetricResult{}, err
-		}
-		return intake.MetricResult{Outcome: intake.OutcomeInboxed, InboxID: item.ID, Message: item.Reason}, nil
+		reason := noMetric(in)
+		id, err := inbox(tx, c, in.Source, in.Raw, reason)
+		return intake.MetricResult{Outcome: intake.OutcomeInboxed, InboxID: id, Message: reason}, err
 	}
-	point := MetricPoint{
-		ID: intake.NewID("pt"), ProjectID: c.ProjectID, MetricID: m.ID, CallID: c.IngestID,
-		Value: in.Value, Timestamp: in.Timestamp.UTC(), Source: in.Source, Metadata: string(in.Metadata),
+	return updateMetric(tx, c, seq, m, in)
+}
+
+func noMetric(in intake.MetricInput) string {
+	return fmt.Sprintf("no metric matches %q", in.Metric)
+}
+
+// resolveMetric finds the metric an update names, creating it when the
+// update asks for that; nil when there is none.
+func resolveMetric(tx *gorm.DB, projectID string, in intake.MetricInput) (*Metric, error) {
+	m, err := findMetric(tx, projectID, in.Metric)
+	if err != nil || m != nil || in.Create == nil {
+		return m, err
 	}
-	if err := tx.Create(&point).Error; err != nil {
-		return intake.MetricResult{}, err
-	}
+	m = &Metric{ID: intake.NewID("m"), ProjectID: projectID, Key: in.Create.Key, Name: in.Create.Name, Unit: in.Create.Unit}
+	return m, tx.Create(m).Error
+}
+
+func updateMetric(tx *gorm.DB, c CallRecord, seq int, m *Metric, in intake.MetricInput) (intake.MetricResult, error) {
 	prev := m.Value
 	res := intake.MetricResult{
 		Outcome: intake.OutcomeUpdated, MetricID: m.ID, MetricKey: m.Key, Unit: m.Unit,
 		PreviousValue: &prev, NewValue: m.Value,
 	}
-	if m.ValueAt != nil && point.Timestamp.Before(*m.ValueAt) {
+	point := MetricPoint{
+		ID: intake.NewID("pt"), ProjectID: c.ProjectID, MetricID: m.ID, CallID: c.IngestID, Seq: seq,
+		Value: in.Value, Timestamp: in.Timestamp.UTC(), TimestampMS: in.Timestamp.UnixMilli(),
+		Source: in.Source, Metadata: string(in.Metadata), RuleVersion: in.RuleVersion,
+	}
+	current := m.ValueAt == nil || !point.Timestamp.Before(*m.ValueAt)
+	updates := map[string]any{}
+	switch {
+	case in.Op == intake.OpAdd:
+		// A counter adds whatever the order of arrival; the point records
+		// the total it led to, and the increment.
+		delta := in.Value
+		point.Delta, point.Value = &delta, m.Value+in.Value
+		updates["value"] = point.Value
+		if current {
+			updates["value_at"] = point.Timestamp
+		}
+		res.NewValue, res.Current = point.Value, true
+	case current:
+		updates["value"], updates["value_at"] = in.Value, point.Timestamp
+		res.NewValue, res.Current = in.Value, true
+	default:
 		res.Message = "stored as history: the metric already has a newer value"
-		return res, nil
 	}
-	err = tx.Model(m).Updates(map[string]any{"value": in.Value, "value_at": point.Timestamp}).Error
-	res.NewValue, res.Current = in.Value, true
-	return res, err
-}
-
-// claimCall inserts the call row, or finds it when an earlier run of the same
-// call already committed. On PostgreSQL a concurrent run waits on the unique
-// index until the first commits, so only one ever applies.
-func claimCall(tx *gorm.DB, c CallRecord, source string) (Call, bool, error) {
-	call := Call{
-		ID: intake.NewID("call"), IngestID: c.IngestID, ProjectID: c.ProjectID, ConnectorID: c.ConnectorID,
-		Source: source, Kind: c.Kind, Status: intake.StatusProcessing, WorkflowID: c.WorkflowID,
-		ReceivedAt: c.ReceivedAt.UTC(),
+	if err := tx.Create(&point).Error; err != nil {
+		return intake.MetricResult{}, err
 	}
-	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "ingest_id"}}, DoNothing: true}).Create(&call)
-	if res.Error != nil {
-		return call, false, res.Error
+	if len(updates) > 0 {
+		if err := tx.Model(m).Updates(updates).Error; err != nil {
+			return intake.MetricResult{}, err
+		}
 	}
-	if res.RowsAffected == 1 {
-		return call, true, nil
-	}
-	var existing Call
-	err := tx.Where("ingest_id = ?", c.IngestID).Take(&existing).Error
-	return existing, false, err
-}
-
-func finishCall(tx *gorm.DB, call Call, res intake.MetricResult) error {
-	body, err := json.Marshal(res)
-	if err != nil {
-		return err
-	}
-	now := time.Now().UTC()
-	return tx.Model(&call).Updates(map[string]any{
-		"status": intake.StatusDone, "result": string(body), "completed_at": now,
-	}).Error
+	return res, nil
 }

@@ -3,7 +3,7 @@ package store
 import "time"
 
 // models lists every table, in the order AutoMigrate creates them.
-var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}}
+var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}, &RuleSet{}, &Task{}}
 
 // Project is a tenant; every other row belongs to exactly one.
 type Project struct {
@@ -41,18 +41,23 @@ type Metric struct {
 	UpdatedAt time.Time  `json:"updated_at"`
 }
 
-// MetricPoint is one update of a metric, kept as its history. CallID ties it
-// to the call that wrote it; one call writes a metric's point at most once.
+// MetricPoint is one update of a metric, kept as its history. CallID and Seq
+// (the update's place in its call) are unique: a call writes each point once.
+// TimestampMS orders and filters history as an integer on every database.
 type MetricPoint struct {
-	ID        string    `gorm:"primaryKey;size:40" json:"id"`
-	ProjectID string    `gorm:"size:40;not null;index" json:"-"`
-	MetricID  string    `gorm:"size:40;not null;index:idx_point_metric_time;uniqueIndex:idx_point_call" json:"metric_id"`
-	CallID    string    `gorm:"size:64;not null;uniqueIndex:idx_point_call" json:"call_id"`
-	Value     float64   `gorm:"not null" json:"value"`
-	Timestamp time.Time `gorm:"not null;index:idx_point_metric_time" json:"timestamp"`
-	Source    string    `gorm:"size:200" json:"source,omitempty"`
-	Metadata  string    `gorm:"type:text" json:"-"`
-	CreatedAt time.Time `json:"created_at"`
+	ID          string    `gorm:"primaryKey;size:40" json:"id"`
+	ProjectID   string    `gorm:"size:40;not null;index" json:"-"`
+	MetricID    string    `gorm:"size:40;not null;index:idx_point_metric_ts,priority:1" json:"metric_id"`
+	CallID      string    `gorm:"size:64;not null;uniqueIndex:idx_point_call_seq,priority:1" json:"call_id"`
+	Seq         int       `gorm:"not null;default:0;uniqueIndex:idx_point_call_seq,priority:2" json:"-"`
+	Value       float64   `gorm:"not null" json:"value"`
+	Delta       *float64  `json:"delta,omitempty"`
+	Timestamp   time.Time `gorm:"not null" json:"timestamp"`
+	TimestampMS int64     `gorm:"not null;index:idx_point_metric_ts,priority:2" json:"-"`
+	Source      string    `gorm:"size:200" json:"source,omitempty"`
+	Metadata    string    `gorm:"type:text" json:"-"`
+	RuleVersion int       `json:"rule_version,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // Inbox statuses.

@@ -42,7 +42,7 @@ func (f fixture) call(id string) store.CallRecord {
 
 func (f fixture) points(t *testing.T) []store.MetricPoint {
 	t.Helper()
-	pts, _, err := f.st.ListPoints(context.Background(), f.project.ID, f.metric.ID, store.Page{Limit: 200})
+	pts, _, err := f.st.ListPoints(context.Background(), f.project.ID, f.metric.ID, store.PointRange{}, store.Page{Limit: 200})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+
+	"github.com/intakehq/intake"
+	"gorm.io/gorm"
+)
+
+// DataUpdate is what a data call's mappings decided: the metric updates, and
+// when some fields mapped to nothing, the reason to inbox the whole payload.
+type DataUpdate struct {
+	Source      string
+	Updates     []intake.MetricInput
+	Fields      []string
+	Unmapped    []string
+	InboxReason string
+	Raw         string
+	RuleVersion int
+}
+
+// ApplyData applies a data call in one transaction: every mapped update, and
+// an inbox item with the raw payload when anything was left unmapped.
+func (s *Store) ApplyData(ctx context.Context, c CallRecord, d DataUpdate) (intake.DataResult, error) {
+	return applyCall(ctx, s, c, d.Source, func(tx *gorm.DB) (intake.DataResult, error) {
+		res := intake.DataResult{Updated: []intake.MetricResult{}, Fields: d.Fields, Unmapped: d.Unmapped, RuleVersion: d.RuleVersion}
+		for i, in := range d.Updates {
+			m, err := resolveMetric(tx, c.ProjectID, in)
+			if err != nil {
+				return res, err
+			}
+			if m == nil {
+				// The payload goes to the inbox once, below, with every reason.
+				d.InboxReason = joinReasons(d.InboxReason, noMetric(in))
+				continue
+			}
+			r, err := updateMetric(tx, c, i, m, in)
+			if err != nil {
+				return res, err
+			}
+			res.Updated = append(res.Updated, r)
+		}
+		if d.InboxReason != "" {
+			id, err := inbox(tx, c, d.Source, d.Raw, d.InboxReason)
+			if err != nil {
+				return res, err
+			}
+			res.InboxID, res.Reason = id, d.InboxReason
+		}
+		return res, nil
+	})
+}
+
+func joinReasons(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
