@@ -13,14 +13,18 @@ import (
 	"go.temporal.io/sdk/temporal"
 )
 
-// MetricStore is what the metric activities need of the store.
-type MetricStore interface {
+// Store is what the activities need of the store.
+type Store interface {
 	ApplyMetric(ctx context.Context, c store.CallRecord, in intake.MetricInput) (intake.MetricResult, error)
+	ApplyMetrics(ctx context.Context, c store.CallRecord, source string, ins []intake.MetricInput) ([]intake.MetricResult, error)
+	LatestRules(ctx context.Context, scope store.RuleScope) ([]intake.Rule, int, error)
+	ApplyData(ctx context.Context, c store.CallRecord, d store.DataUpdate) (intake.DataResult, error)
+	UpsertTasks(ctx context.Context, c store.CallRecord, source string, tasks []intake.TaskInput) (intake.TasksResult, error)
 }
 
 // Activities are intake's activities, registered once by the worker.
 type Activities struct {
-	Store MetricStore
+	Store Store
 }
 
 // Call identifies one accepted call in every activity input.
@@ -53,10 +57,43 @@ type ApplyMetricResult struct {
 // nothing, so retries and duplicate workflows are safe.
 func (a *Activities) ApplyMetric(ctx context.Context, in ApplyMetricInput) (ApplyMetricResult, error) {
 	res, err := a.Store.ApplyMetric(ctx, in.Call.record(), in.Metric)
-	if err != nil {
-		return ApplyMetricResult{}, classify(err)
-	}
-	return ApplyMetricResult{Result: res}, nil
+	return ApplyMetricResult{Result: res}, classify(err)
+}
+
+// ApplyMetricsInput is the input of ApplyMetrics.
+type ApplyMetricsInput struct {
+	Call    Call
+	Source  string
+	Metrics []intake.MetricInput
+}
+
+// ApplyMetricsResult is the result of ApplyMetrics, in input order.
+type ApplyMetricsResult struct {
+	Results []intake.MetricResult
+}
+
+// ApplyMetrics writes a batch of updates in one transaction, exactly once.
+func (a *Activities) ApplyMetrics(ctx context.Context, in ApplyMetricsInput) (ApplyMetricsResult, error) {
+	res, err := a.Store.ApplyMetrics(ctx, in.Call.record(), in.Source, in.Metrics)
+	return ApplyMetricsResult{Results: res}, classify(err)
+}
+
+// UpsertTasksInput is the input of UpsertTasks.
+type UpsertTasksInput struct {
+	Call   Call
+	Source string
+	Tasks  []intake.TaskInput
+}
+
+// UpsertTasksResult is the result of UpsertTasks.
+type UpsertTasksResult struct {
+	Result intake.TasksResult
+}
+
+// UpsertTasks writes a tasks call in one transaction, exactly once.
+func (a *Activities) UpsertTasks(ctx context.Context, in UpsertTasksInput) (UpsertTasksResult, error) {
+	res, err := a.Store.UpsertTasks(ctx, in.Call.record(), in.Source, in.Tasks)
+	return UpsertTasksResult{Result: res}, classify(err)
 }
 
 // classify makes invalid input a non-retryable failure, typed by its code;

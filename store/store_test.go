@@ -248,11 +248,11 @@ func TestListPagesNewestFirst(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	for i := 0; i < 5; i++ {
+		time.Sleep(2 * time.Millisecond) // IDs order by millisecond
 		m := store.Metric{ID: intake.NewID("m"), ProjectID: f.project.ID, Key: fmt.Sprintf("m%d", i), Name: fmt.Sprint(i)}
 		if err := f.st.CreateMetric(ctx, &m); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(2 * time.Millisecond) // IDs order by millisecond
 	}
 	var seen []string
 	cursor := ""

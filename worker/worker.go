@@ -15,7 +15,7 @@ import (
 
 // Deps are what the activities need.
 type Deps struct {
-	Store activities.MetricStore
+	Store activities.Store
 }
 
 // New returns a worker on workflows.TaskQueue with every workflow and
@@ -30,6 +30,9 @@ func New(c client.Client, deps Deps) sdkworker.Worker {
 // uses it too, so it cannot drift from the worker.
 func Register(r sdkworker.Registry, deps Deps) {
 	r.RegisterWorkflow(workflows.IngestMetric)
+	r.RegisterWorkflow(workflows.IngestBatch)
+	r.RegisterWorkflow(workflows.IngestData)
+	r.RegisterWorkflow(workflows.IngestTasks)
 	r.RegisterActivity(&activities.Activities{Store: deps.Store})
 }
 

@@ -34,12 +34,16 @@ var applyRetry = &temporal.RetryPolicy{
 // so the whole call is one workflow task and six history events, and the
 // marker in the history shows the activity's input and result.
 func IngestMetric(ctx workflow.Context, in IngestMetricInput) (IngestMetricResult, error) {
-	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+	var a *activities.Activities
+	var out activities.ApplyMetricResult
+	err := workflow.ExecuteLocalActivity(applyOptions(ctx), a.ApplyMetric, activities.ApplyMetricInput(in)).Get(ctx, &out)
+	return IngestMetricResult{Result: out.Result}, err
+}
+
+// applyOptions are the options of every local activity that writes a call.
+func applyOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         applyRetry,
 	})
-	var a *activities.Activities
-	var out activities.ApplyMetricResult
-	err := workflow.ExecuteLocalActivity(ctx, a.ApplyMetric, activities.ApplyMetricInput(in)).Get(ctx, &out)
-	return IngestMetricResult{Result: out.Result}, err
 }

@@ -16,8 +16,10 @@ import (
 	"go.temporal.io/sdk/testsuite"
 )
 
-// flakyStore fails its first failures calls with err, then applies.
+// flakyStore fails its first failures calls with err, then applies. Only
+// ApplyMetric is implemented.
 type flakyStore struct {
+	activities.Store
 	failures int
 	err      error
 	calls    int
@@ -38,7 +40,7 @@ func input() workflows.IngestMetricInput {
 	}
 }
 
-func run(t *testing.T, st activities.MetricStore) (workflows.IngestMetricResult, error) {
+func run(t *testing.T, st activities.Store) (workflows.IngestMetricResult, error) {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()

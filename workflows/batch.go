@@ -1,0 +1,51 @@
+package workflows
+
+import (
+	"github.com/intakehq/intake/activities"
+	"go.temporal.io/sdk/workflow"
+)
+
+// IngestBatchInput is the input of IngestBatch: validated updates only;
+// invalid items were answered at the edge.
+type IngestBatchInput = activities.ApplyMetricsInput
+
+// IngestBatchResult is what each update did, in input order.
+type IngestBatchResult = activities.ApplyMetricsResult
+
+// IngestBatch applies up to 100 metric updates as one call: one workflow,
+// one local activity, one database transaction.
+func IngestBatch(ctx workflow.Context, in IngestBatchInput) (IngestBatchResult, error) {
+	var a *activities.Activities
+	var out IngestBatchResult
+	err := workflow.ExecuteLocalActivity(applyOptions(ctx), a.ApplyMetrics, in).Get(ctx, &out)
+	return out, err
+}
+
+// IngestDataInput is the input of IngestData.
+type IngestDataInput = activities.ApplyDataInput
+
+// IngestDataResult is the result of IngestData.
+type IngestDataResult = activities.ApplyDataResult
+
+// IngestData maps an arbitrary object through its source's field mappings
+// and applies the result; the local activity's marker shows the mapping.
+func IngestData(ctx workflow.Context, in IngestDataInput) (IngestDataResult, error) {
+	var a *activities.Activities
+	var out IngestDataResult
+	err := workflow.ExecuteLocalActivity(applyOptions(ctx), a.ApplyData, in).Get(ctx, &out)
+	return out, err
+}
+
+// IngestTasksInput is the input of IngestTasks.
+type IngestTasksInput = activities.UpsertTasksInput
+
+// IngestTasksResult is the result of IngestTasks.
+type IngestTasksResult = activities.UpsertTasksResult
+
+// IngestTasks upserts a call's tasks in one transaction.
+func IngestTasks(ctx workflow.Context, in IngestTasksInput) (IngestTasksResult, error) {
+	var a *activities.Activities
+	var out IngestTasksResult
+	err := workflow.ExecuteLocalActivity(applyOptions(ctx), a.UpsertTasks, in).Get(ctx, &out)
+	return out, err
+}
