@@ -32,6 +32,19 @@ var timestampLayouts = []string{
 // number of Unix seconds or milliseconds. A time more than MaxClockSkew after
 // now is rejected so a typo cannot become the metric's future.
 func ParseTimestamp(raw json.RawMessage, now time.Time) (time.Time, error) {
+	t, err := ParseTime(raw)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if t.After(now.Add(MaxClockSkew)) {
+		return time.Time{}, fmt.Errorf("%s is in the future", t.UTC().Format(time.RFC3339))
+	}
+	return t, nil
+}
+
+// ParseTime reads a time in any of ParseTimestamp's forms, with no bound:
+// for times that belong in the future, such as a task's due date.
+func ParseTime(raw json.RawMessage) (time.Time, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return time.Time{}, errors.New("is empty")
@@ -49,9 +62,6 @@ func ParseTimestamp(raw json.RawMessage, now time.Time) (time.Time, error) {
 	}
 	if err != nil {
 		return time.Time{}, err
-	}
-	if t.After(now.Add(MaxClockSkew)) {
-		return time.Time{}, fmt.Errorf("%s is in the future", t.UTC().Format(time.RFC3339))
 	}
 	return t.UTC(), nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -15,58 +16,125 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
-// Bounds of a single-metric call. The whole body travels in the workflow
-// input (to be kept whole if inboxed), so it is held well under Temporal's
-// payload limit.
+// Bounds of ingest bodies. A call's body travels in its workflow input (to be
+// kept whole if inboxed), so it is held well under Temporal's payload limit.
 const (
 	maxMetricBody     = 256 << 10
+	maxCallBody       = 1 << 20
 	maxMetadata       = 64 << 10
+	maxItems          = 100
 	maxIdempotencyKey = 255
 )
 
-func (s *Server) parseMetric(body []byte) (intake.MetricInput, error) {
+// parseMetric validates one metric update, a body or a batch item; field
+// names errors with prefix (e.g. "metrics[3].").
+func (s *Server) parseMetric(o object, raw []byte, prefix string) (intake.MetricInput, error) {
 	var in intake.MetricInput
-	o, err := decodeObject(body)
-	if err != nil {
-		return in, err
-	}
+	var err error
 	if in.Metric, err = o.requiredStr("metric", 200); err != nil {
-		return in, err
+		return in, prefixed(err, prefix)
 	}
 	v, ok, err := o.number("value")
 	if err != nil {
-		return in, err
+		return in, prefixed(err, prefix)
 	}
 	if !ok {
-		return in, intake.Invalid("value", "value is required")
+		return in, intake.Invalid(prefix+"value", "%svalue is required", prefix)
 	}
 	in.Value = v
 	if in.Source, err = o.str("source", 200); err != nil {
-		return in, err
+		return in, prefixed(err, prefix)
 	}
 	if in.Source == "" {
 		in.Source = "api"
 	}
+	if in.Op, err = o.str("op", 8); err != nil {
+		return in, prefixed(err, prefix)
+	}
+	if in.Op != "" && in.Op != intake.OpSet && in.Op != intake.OpAdd {
+		return in, intake.Invalid(prefix+"op", "%sop must be %q or %q", prefix, intake.OpSet, intake.OpAdd)
+	}
 	in.Timestamp = s.now().UTC()
 	if raw, ok := o["timestamp"]; ok && !isNull(raw) {
 		if in.Timestamp, err = intake.ParseTimestamp(raw, s.now()); err != nil {
-			return in, intake.Invalid("timestamp", "timestamp %v", err)
+			return in, intake.Invalid(prefix+"timestamp", "%stimestamp %v", prefix, err)
 		}
 	}
 	if raw, ok := o["metadata"]; ok && !isNull(raw) {
 		if raw[0] != '{' {
-			return in, intake.Invalid("metadata", "metadata must be a JSON object")
+			return in, intake.Invalid(prefix+"metadata", "%smetadata must be a JSON object", prefix)
 		}
 		if len(raw) > maxMetadata {
-			return in, intake.Invalid("metadata", "metadata is larger than %d KB", maxMetadata>>10)
+			return in, intake.Invalid(prefix+"metadata", "%smetadata is larger than %d KB", prefix, maxMetadata>>10)
 		}
 		in.Metadata = bytes.Clone(raw)
 	}
-	in.Raw = string(bytes.TrimSpace(body))
+	in.Raw = string(bytes.TrimSpace(raw))
 	return in, nil
 }
 
-// ingestID returns the call's ingest ID: derived from the Idempotency-Key
+// prefixed puts prefix before the field an invalid_payload error names.
+func prefixed(err error, prefix string) error {
+	var e *intake.Error
+	if prefix == "" || !errors.As(err, &e) || e.Field == "" {
+		return err
+	}
+	return &intake.Error{Code: e.Code, Field: prefix + e.Field, Message: prefix + e.Message}
+}
+
+// bodyWithin refuses a body over max before it is decoded.
+func bodyWithin(c *fiber.Ctx, max int) error {
+	if len(c.Body()) > max {
+		return intake.Errorf(intake.ErrPayloadTooLarge, "this endpoint takes bodies of at most %d KB", max>>10)
+	}
+	return nil
+}
+
+func (s *Server) ingestMetric(c *fiber.Ctx) error {
+	if err := bodyWithin(c, maxMetricBody); err != nil {
+		return err
+	}
+	o, err := decodeObject(c.Body())
+	if err != nil {
+		return err
+	}
+	in, err := s.parseMetric(o, c.Body(), "")
+	if err != nil {
+		return err
+	}
+	call, err := s.newCall(c, intake.KindMetric)
+	if err != nil {
+		return err
+	}
+	var out workflows.IngestMetricResult
+	attrs := workflows.Attrs{Source: in.Source}
+	return s.run(c, call, attrs, workflows.IngestMetric, workflows.IngestMetricInput{Call: call, Metric: in}, &out,
+		func() any { return metricAnswer(call.IngestID, out.Result) })
+}
+
+// metricAnswer is the contract's answer for one metric update.
+func metricAnswer(ingestID string, r intake.MetricResult) fiber.Map {
+	out := metricOutcome(r)
+	out["ok"], out["ingest_id"] = true, ingestID
+	return out
+}
+
+// metricOutcome is one update's outcome, for single and batch answers.
+func metricOutcome(r intake.MetricResult) fiber.Map {
+	if r.Outcome == intake.OutcomeInboxed {
+		return fiber.Map{"inboxed": true, "message": r.Message, "inbox_id": r.InboxID}
+	}
+	out := fiber.Map{"metric_id": r.MetricID, "new_value": intake.FormatValue(r.NewValue, r.Unit), "current": r.Current}
+	if r.PreviousValue != nil {
+		out["previous_value"] = intake.FormatValue(*r.PreviousValue, r.Unit)
+	}
+	if r.Message != "" {
+		out["message"] = r.Message
+	}
+	return out
+}
+
+// ingestID returns a call's ingest ID: derived from the Idempotency-Key
 // header when there is one, so a retried request finds the first call.
 func ingestID(c *fiber.Ctx, projectID string) (string, error) {
 	key := c.Get("Idempotency-Key")
@@ -84,57 +152,36 @@ func ingestID(c *fiber.Ctx, projectID string) (string, error) {
 	return workflows.IngestIDFromKey(projectID, key), nil
 }
 
-func (s *Server) ingestMetric(c *fiber.Ctx) error {
-	if len(c.Body()) > maxMetricBody {
-		return intake.Errorf(intake.ErrPayloadTooLarge, "a single metric body may be at most %d KB", maxMetricBody>>10)
-	}
+// newCall names a call of the caller's project.
+func (s *Server) newCall(c *fiber.Ctx, kind string) (activities.Call, error) {
 	p := principal(c)
-	in, err := s.parseMetric(c.Body())
-	if err != nil {
-		return err
-	}
 	id, err := ingestID(c, p.ProjectID)
 	if err != nil {
-		return err
+		return activities.Call{}, err
 	}
-	call := activities.Call{
-		IngestID: id, ProjectID: p.ProjectID, Kind: intake.KindMetric,
-		WorkflowID: workflows.WorkflowID(p.ProjectID, workflows.APIConnector, id), ReceivedAt: s.now().UTC(),
-	}
-	attrs := workflows.Attrs{Project: p.ProjectID, Source: in.Source, Kind: intake.KindMetric}
-	run, err := s.start(c.UserContext(), call.WorkflowID, attrs, workflows.IngestMetric,
-		workflows.IngestMetricInput{Call: call, Metric: in})
+	return activities.Call{
+		IngestID: id, ProjectID: p.ProjectID, Kind: kind, ReceivedAt: s.now().UTC(),
+		WorkflowID: workflows.WorkflowID(p.ProjectID, workflows.APIConnector, id),
+	}, nil
+}
+
+// run starts a call's workflow and waits up to the sync wait for its result
+// in out: then it answers 200 with answer(), else 202 with the ingest ID.
+func (s *Server) run(c *fiber.Ctx, call activities.Call, attrs workflows.Attrs, wf, input, out any, answer func() any) error {
+	attrs.Project, attrs.Kind = call.ProjectID, call.Kind
+	wr, err := s.start(c.UserContext(), call.WorkflowID, attrs, wf, input)
 	if err != nil {
 		return err
 	}
-	var out workflows.IngestMetricResult
 	waitCtx, cancel := context.WithTimeout(c.UserContext(), s.opts.SyncWait)
 	defer cancel()
-	if err := run.Get(waitCtx, &out); err != nil {
+	if err := wr.Get(waitCtx, out); err != nil {
 		if waitCtx.Err() != nil {
-			return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"ok": true, "accepted": true, "ingest_id": id})
+			return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"ok": true, "accepted": true, "ingest_id": call.IngestID})
 		}
 		return err
 	}
-	return c.JSON(metricAnswer(id, out.Result))
-}
-
-// metricAnswer is the contract's answer for one metric update.
-func metricAnswer(ingestID string, r intake.MetricResult) fiber.Map {
-	if r.Outcome == intake.OutcomeInboxed {
-		return fiber.Map{"ok": true, "inboxed": true, "message": r.Message, "inbox_id": r.InboxID, "ingest_id": ingestID}
-	}
-	out := fiber.Map{
-		"ok": true, "metric_id": r.MetricID, "new_value": intake.FormatValue(r.NewValue, r.Unit),
-		"ingest_id": ingestID, "current": r.Current,
-	}
-	if r.PreviousValue != nil {
-		out["previous_value"] = intake.FormatValue(*r.PreviousValue, r.Unit)
-	}
-	if r.Message != "" {
-		out["message"] = r.Message
-	}
-	return out
+	return c.JSON(answer())
 }
 
 // start starts the workflow of a call, or finds the one already started for
@@ -172,14 +219,15 @@ func (s *Server) ingestStatus(c *fiber.Ctx) error {
 	answer := fiber.Map{"ingest_id": id, "workflow_id": wfID}
 	call, err := s.store.GetCall(c.UserContext(), p.ProjectID, id)
 	if err == nil {
-		answer["status"] = call.Status
-		answer["received_at"] = call.ReceivedAt
-		answer["completed_at"] = call.CompletedAt
+		answer["status"], answer["kind"] = call.Status, call.Kind
+		answer["received_at"], answer["completed_at"] = call.ReceivedAt, call.CompletedAt
 		if call.Error != "" {
 			answer["error"] = call.Error
 		}
-		if r, err := call.MetricResult(); err == nil && call.Status == intake.StatusDone {
-			answer["result"] = metricAnswer(id, r)
+		if call.Status == intake.StatusDone {
+			if r, err := renderResult(id, call.Kind, call.Result); err == nil {
+				answer["result"] = r
+			}
 		}
 		return c.JSON(answer)
 	}
@@ -206,6 +254,34 @@ func (s *Server) ingestStatus(c *fiber.Ctx) error {
 		answer["error"] = "workflow " + info.GetStatus().String()
 	}
 	return c.JSON(answer)
+}
+
+// renderResult turns a call's stored result into the answer its endpoint
+// gave, so GET /api/ingest/{id} shows what a synchronous caller saw.
+func renderResult(ingestID, kind, stored string) (any, error) {
+	switch kind {
+	case intake.KindMetric:
+		var r intake.MetricResult
+		err := json.Unmarshal([]byte(stored), &r)
+		return metricAnswer(ingestID, r), err
+	case intake.KindBatch, intake.KindCustom:
+		var rs []intake.MetricResult
+		err := json.Unmarshal([]byte(stored), &rs)
+		out := make([]fiber.Map, len(rs))
+		for i, r := range rs {
+			out[i] = metricOutcome(r)
+		}
+		return fiber.Map{"ok": true, "ingest_id": ingestID, "results": out}, err
+	case intake.KindData:
+		var r intake.DataResult
+		err := json.Unmarshal([]byte(stored), &r)
+		return dataAnswer(ingestID, r), err
+	case intake.KindTasks:
+		var r intake.TasksResult
+		err := json.Unmarshal([]byte(stored), &r)
+		return tasksAnswer(ingestID, r), err
+	}
+	return nil, errors.New("unknown kind " + kind)
 }
 
 // now is the server's clock, a field so tests can pin it.

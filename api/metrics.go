@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"regexp"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
@@ -57,5 +59,27 @@ func (s *Server) listMetrics(c *fiber.Ctx) error {
 	return paged(c, func(ctx context.Context, pg store.Page) ([]metricJSON, string, error) {
 		rows, next, err := s.store.ListMetrics(ctx, principal(c).ProjectID, pg)
 		return mapRows(rows, next, err, showMetric)
+	})
+}
+
+// listPoints answers a metric's history, latest first, within ?from and ?to
+// (any timestamp form ingest accepts).
+func (s *Server) listPoints(c *fiber.Ctx) error {
+	p := principal(c)
+	m, err := s.store.GetMetric(c.UserContext(), p.ProjectID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	var r store.PointRange
+	for name, dst := range map[string]*time.Time{"from": &r.From, "to": &r.To} {
+		if q := c.Query(name); q != "" {
+			raw, _ := json.Marshal(q)
+			if *dst, err = intake.ParseTime(raw); err != nil {
+				return intake.Invalid(name, "%s %v", name, err)
+			}
+		}
+	}
+	return paged(c, func(ctx context.Context, pg store.Page) ([]store.MetricPoint, string, error) {
+		return s.store.ListPoints(ctx, p.ProjectID, m.ID, r, pg)
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
@@ -25,8 +26,16 @@ type Store interface {
 	RevokeAPIKey(ctx context.Context, projectID, id string, at time.Time) (store.APIKey, error)
 	CreateMetric(ctx context.Context, m *store.Metric) error
 	ListMetrics(ctx context.Context, projectID string, p store.Page) ([]store.Metric, string, error)
+	GetMetric(ctx context.Context, projectID, id string) (store.Metric, error)
+	ListPoints(ctx context.Context, projectID, metricID string, r store.PointRange, p store.Page) ([]store.MetricPoint, string, error)
 	GetCall(ctx context.Context, projectID, ingestID string) (store.Call, error)
 	ListCalls(ctx context.Context, projectID string, p store.Page) ([]store.Call, string, error)
+	ListInbox(ctx context.Context, projectID string, f store.InboxFilter, p store.Page) ([]store.InboxItem, string, error)
+	GetInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
+	DismissInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
+	ListTasks(ctx context.Context, projectID, source string, p store.Page) ([]store.Task, string, error)
+	LatestRules(ctx context.Context, scope store.RuleScope) ([]intake.Rule, int, error)
+	EditRules(ctx context.Context, scope store.RuleScope, edit func([]intake.Rule) ([]intake.Rule, error)) ([]intake.Rule, int, error)
 }
 
 // Options tune the API; zero values take the defaults.
@@ -119,11 +128,23 @@ func (s *Server) routes() {
 	app.Delete("/api/admin/keys/:id", admin, s.revokeKey)
 	app.Post("/api/admin/metrics", admin, s.createMetric)
 	app.Get("/api/admin/metrics", admin, s.listMetrics)
+	app.Get("/api/admin/metrics/:id/points", admin, s.listPoints)
 	app.Get("/api/admin/calls", admin, s.listCalls)
+	app.Get("/api/admin/inbox", admin, s.listInbox)
+	app.Get("/api/admin/inbox/:id", admin, s.getInboxItem)
+	app.Post("/api/admin/inbox/:id/dismiss", admin, s.dismissInboxItem)
+	app.Get("/api/admin/tasks", admin, s.listTasks)
+	app.Post("/api/admin/mappings", admin, s.saveMappings)
+	app.Get("/api/admin/mappings", admin, s.listMappings)
+	app.Delete("/api/admin/mappings/:id", admin, s.deleteMapping)
 
 	ingest := s.auth.require(accessIngest)
 	app.Post("/api/ingest/metric", ingest, s.ingestMetric)
+	app.Post("/api/ingest/batch", ingest, s.ingestBatch)
+	app.Post("/api/ingest/data", ingest, s.ingestData)
+	app.Post("/api/ingest/tasks", ingest, s.ingestTasks)
 	app.Get("/api/ingest/:id", ingest, s.ingestStatus)
+	app.Post("/api/webhooks/custom", ingest, s.customWebhook)
 }
 
 // App is the Fiber app, for Listen and for tests' app.Test.

@@ -1,0 +1,107 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/workflows"
+)
+
+var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+
+// customWebhook takes Dashtray-style pushes: one metric object, or
+// {metrics: [...]}. Unknown metricIds create the metric. Unlike a batch, one
+// bad item refuses the whole request, as Dashtray does.
+func (s *Server) customWebhook(c *fiber.Ctx) error {
+	if err := bodyWithin(c, maxCallBody); err != nil {
+		return err
+	}
+	o, err := decodeObject(c.Body())
+	if err != nil {
+		return err
+	}
+	raws := []json.RawMessage{c.Body()}
+	prefix := func(int) string { return "" }
+	if _, many := o["metrics"]; many {
+		if raws, err = o.items("metrics"); err != nil {
+			return err
+		}
+		prefix = func(i int) string { return fmt.Sprintf("metrics[%d].", i) }
+	}
+	ins := make([]intake.MetricInput, len(raws))
+	for i, raw := range raws {
+		item, err := decodeObject(raw)
+		if err != nil {
+			return prefixed(err, prefix(i))
+		}
+		if ins[i], err = s.parseCustom(c, item, raw); err != nil {
+			return prefixed(err, prefix(i))
+		}
+	}
+	call, err := s.newCall(c, intake.KindCustom)
+	if err != nil {
+		return err
+	}
+	var out workflows.IngestBatchResult
+	input := workflows.IngestBatchInput{Call: call, Source: "custom", Metrics: ins}
+	return s.run(c, call, workflows.Attrs{Source: "custom"}, workflows.IngestBatch, input, &out, func() any {
+		results := make([]fiber.Map, len(out.Results))
+		for i, r := range out.Results {
+			results[i] = fiber.Map{"metricId": ins[i].Metric, "status": r.Outcome, "id": r.MetricID,
+				"value": r.NewValue, "display": intake.FormatValue(r.NewValue, r.Unit)}
+		}
+		return fiber.Map{"ok": true, "ingest_id": call.IngestID, "results": results}
+	})
+}
+
+func (s *Server) parseCustom(c *fiber.Ctx, o object, raw []byte) (intake.MetricInput, error) {
+	in := intake.MetricInput{Source: "custom", Raw: string(raw), Timestamp: s.now().UTC()}
+	id, err := o.requiredStr("metricId", 100)
+	if err != nil {
+		return in, err
+	}
+	if !snakeCase.MatchString(id) {
+		return in, intake.Invalid("metricId", "metricId must be snake_case, like monthly_revenue")
+	}
+	name, err := o.str("name", 200)
+	if err != nil {
+		return in, err
+	}
+	if name == "" {
+		name = id
+	}
+	unit, err := o.str("unit", 20)
+	if err != nil {
+		return in, err
+	}
+	v, ok, err := o.number("value")
+	if err != nil {
+		return in, err
+	}
+	if !ok {
+		return in, intake.Invalid("value", "value is required")
+	}
+	if raw, ok := o["timestamp"]; ok && !isNull(raw) {
+		ms, ok, err := o.number("timestamp")
+		if err != nil || !ok {
+			return in, intake.Invalid("timestamp", "timestamp must be Unix milliseconds, a JSON number")
+		}
+		ts := time.UnixMilli(int64(ms)).UTC()
+		if ts.After(s.now().Add(intake.MaxClockSkew)) {
+			return in, intake.Invalid("timestamp", "timestamp is more than 5 minutes in the future")
+		}
+		in.Timestamp = ts
+	}
+	if pid, err := o.str("projectId", 40); err != nil {
+		return in, err
+	} else if pid != "" && pid != principal(c).ProjectID {
+		return in, intake.Errorf(intake.ErrForbidden, "projectId %q is not the project of this API key", pid)
+	}
+	in.Metric, in.Value = id, v
+	in.Create = &intake.MetricSpec{Key: id, Name: name, Unit: unit}
+	return in, nil
+}

@@ -1,0 +1,93 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/store"
+	"github.com/intakehq/intake/workflows"
+)
+
+func (s *Server) ingestTasks(c *fiber.Ctx) error {
+	if err := bodyWithin(c, maxCallBody); err != nil {
+		return err
+	}
+	o, err := decodeObject(c.Body())
+	if err != nil {
+		return err
+	}
+	source, err := o.requiredStr("source", 200)
+	if err != nil {
+		return err
+	}
+	raws, err := o.items("tasks")
+	if err != nil {
+		return err
+	}
+	tasks := make([]intake.TaskInput, len(raws))
+	for i, raw := range raws {
+		item, err := decodeObject(raw)
+		if err == nil {
+			tasks[i], err = parseTask(item)
+		}
+		if err != nil {
+			return prefixed(err, fmt.Sprintf("tasks[%d].", i))
+		}
+	}
+	call, err := s.newCall(c, intake.KindTasks)
+	if err != nil {
+		return err
+	}
+	var out workflows.IngestTasksResult
+	input := workflows.IngestTasksInput{Call: call, Source: source, Tasks: tasks}
+	return s.run(c, call, workflows.Attrs{Source: source}, workflows.IngestTasks, input, &out, func() any {
+		return tasksAnswer(call.IngestID, out.Result)
+	})
+}
+
+func parseTask(o object) (intake.TaskInput, error) {
+	var t intake.TaskInput
+	var err error
+	if t.Text, err = o.requiredStr("text", 2000); err != nil {
+		return t, err
+	}
+	if t.Notes, err = o.str("notes", 10000); err != nil {
+		return t, err
+	}
+	if t.ID, err = o.scalar("id", 200); err != nil {
+		return t, err
+	}
+	if t.Priority, err = o.scalar("priority", 40); err != nil {
+		return t, err
+	}
+	if raw, ok := o["dueDate"]; ok && !isNull(raw) {
+		due, err := intake.ParseTime(raw)
+		if err != nil {
+			return t, intake.Invalid("dueDate", "dueDate %v", err)
+		}
+		t.DueDate = &due
+	}
+	return t, nil
+}
+
+// scalar reads a field that may be a string or a number, as a string: ids
+// and priorities arrive as either.
+func (o object) scalar(name string, max int) (string, error) {
+	if v, ok, err := o.number(name); err == nil && ok {
+		return strconv.FormatFloat(v, 'f', -1, 64), nil
+	}
+	return o.str(name, max)
+}
+
+func tasksAnswer(ingestID string, r intake.TasksResult) fiber.Map {
+	return fiber.Map{"ok": true, "ingest_id": ingestID, "created": r.Created, "updated": r.Updated, "total": r.Total}
+}
+
+func (s *Server) listTasks(c *fiber.Ctx) error {
+	return paged(c, func(ctx context.Context, pg store.Page) ([]store.Task, string, error) {
+		return s.store.ListTasks(ctx, principal(c).ProjectID, c.Query("source"), pg)
+	})
+}
