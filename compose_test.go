@@ -27,7 +27,7 @@ func TestComposeTopology(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"postgres", "temporal", "temporal-ui", "intake-serve", "intake-worker"} {
+	for _, name := range []string{"postgres", "temporal", "temporal-ui", "redis", "intake-serve", "intake-worker"} {
 		if _, ok := p.Services[name]; !ok {
 			t.Errorf("service %s missing", name)
 		}
@@ -73,6 +73,9 @@ func TestComposeTopology(t *testing.T) {
 	}
 	if tok := p.Services["intake-serve"].Environment["INTAKE_ADMIN_TOKEN"]; tok == nil || *tok != "s3cret" {
 		t.Errorf("INTAKE_ADMIN_TOKEN not passed to intake-serve")
+	}
+	if r := p.Services["intake-serve"].Environment["INTAKE_REDIS_URL"]; r == nil || !strings.HasPrefix(*r, "redis://redis:6379") {
+		t.Errorf("intake-serve does not share rate limits through Redis: %v", r)
 	}
 	if ui := p.Services["temporal-ui"].Environment["TEMPORAL_ADDRESS"]; ui == nil || *ui != "temporal:7233" {
 		t.Errorf("the UI does not point at the Temporal server")

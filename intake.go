@@ -30,6 +30,9 @@ type Principal struct {
 	ProjectID string
 	KeyID     string
 	Scope     Scope
+	// RateLimit is the key's requests per minute: its own, else its
+	// project's, else 0 for the default.
+	RateLimit int
 }
 
 // Call kinds, recorded on every call and as the IntakeKind search attribute.

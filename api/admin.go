@@ -56,7 +56,24 @@ func mapRows[T, J any](rows []T, next string, err error, show func(T) J) ([]J, s
 type projectJSON struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
+	RateLimit *int      `json:"rate_limit"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// maxRateLimit bounds a configured limit to something a store can count.
+const maxRateLimit = 1_000_000
+
+// rateLimit reads an optional rate_limit: requests per minute.
+func (o object) rateLimit() (*int, error) {
+	v, ok, err := o.number("rate_limit")
+	if err != nil || !ok {
+		return nil, err
+	}
+	if v != float64(int(v)) || v < 1 || v > maxRateLimit {
+		return nil, intake.Invalid("rate_limit", "rate_limit must be a whole number of requests per minute from 1 to %d", maxRateLimit)
+	}
+	n := int(v)
+	return &n, nil
 }
 
 func (s *Server) createProject(c *fiber.Ctx) error {
@@ -68,14 +85,18 @@ func (s *Server) createProject(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := store.Project{ID: intake.NewID("p"), Name: name}
+	limit, err := o.rateLimit()
+	if err != nil {
+		return err
+	}
+	p := store.Project{ID: intake.NewID("p"), Name: name, RateLimit: limit}
 	secret := intake.NewAPIKey()
 	key := newKeyRow(secret, "Default admin key", intake.ScopeAdmin, nil)
 	if err := s.store.CreateProject(c.UserContext(), &p, &key); err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{
-		"project":      projectJSON{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt},
+		"project":      projectJSON{ID: p.ID, Name: p.Name, RateLimit: p.RateLimit, CreatedAt: p.CreatedAt},
 		"admin_key":    secret,
 		"admin_key_id": key.ID,
 	})
@@ -85,7 +106,7 @@ func (s *Server) listProjects(c *fiber.Ctx) error {
 	return paged(c, func(ctx context.Context, pg store.Page) ([]projectJSON, string, error) {
 		rows, next, err := s.store.ListProjects(ctx, pg)
 		return mapRows(rows, next, err, func(p store.Project) projectJSON {
-			return projectJSON{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt}
+			return projectJSON{ID: p.ID, Name: p.Name, RateLimit: p.RateLimit, CreatedAt: p.CreatedAt}
 		})
 	})
 }
@@ -130,9 +151,13 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 		}
 		expires = &exp
 	}
+	limit, err := o.rateLimit()
+	if err != nil {
+		return err
+	}
 	secret := intake.NewAPIKey()
 	key := newKeyRow(secret, name, scope, expires)
-	key.ProjectID = principal(c).ProjectID
+	key.ProjectID, key.RateLimit = principal(c).ProjectID, limit
 	if err := s.store.CreateAPIKey(c.UserContext(), &key); err != nil {
 		return err
 	}

@@ -19,11 +19,14 @@ const keyCacheSize = 10_000
 type keyStore interface {
 	APIKeyByHash(ctx context.Context, hash string) (store.APIKey, error)
 	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+	GetProject(ctx context.Context, id string) (store.Project, error)
 }
 
-// cachedKey is a cached lookup: the key, or nil when no key has the hash.
+// cachedKey is a cached lookup: the key, or nil when no key has the hash,
+// and the rate limit in force for it.
 type cachedKey struct {
-	key *store.APIKey
+	key       *store.APIKey
+	rateLimit int
 }
 
 // authenticator resolves a Bearer token to a Principal. Lookups, found or
@@ -34,6 +37,9 @@ type authenticator struct {
 	adminToken string
 	cache      *lru.LRU[string, cachedKey]
 	now        func() time.Time
+	// then runs after a successful check in place of c.Next: the rate
+	// limiter, which needs the principal.
+	then fiber.Handler
 }
 
 func newAuthenticator(s keyStore, adminToken string, ttl time.Duration) *authenticator {
@@ -42,6 +48,7 @@ func newAuthenticator(s keyStore, adminToken string, ttl time.Duration) *authent
 		adminToken: adminToken,
 		cache:      lru.NewLRU[string, cachedKey](keyCacheSize, nil, ttl),
 		now:        time.Now,
+		then:       func(c *fiber.Ctx) error { return c.Next() },
 	}
 }
 
@@ -65,8 +72,7 @@ func (a *authenticator) principal(ctx context.Context, header string) (intake.Pr
 		k, err := a.store.APIKeyByHash(ctx, hash)
 		switch {
 		case err == nil:
-			entry = cachedKey{key: &k}
-			if err := a.store.TouchAPIKey(ctx, k.ID, a.now()); err != nil {
+			if entry, err = a.load(ctx, k); err != nil {
 				return intake.Principal{}, err
 			}
 		case intake.ErrorCode(err) == intake.ErrNotFound:
@@ -81,7 +87,26 @@ func (a *authenticator) principal(ctx context.Context, header string) (intake.Pr
 	if err := entry.key.Usable(a.now()); err != nil {
 		return intake.Principal{}, err
 	}
-	return intake.Principal{ProjectID: entry.key.ProjectID, KeyID: entry.key.ID, Scope: intake.Scope(entry.key.Scope)}, nil
+	return intake.Principal{ProjectID: entry.key.ProjectID, KeyID: entry.key.ID, Scope: intake.Scope(entry.key.Scope),
+		RateLimit: entry.rateLimit}, nil
+}
+
+// load completes a found key for the cache: its project's rate limit, and
+// the time it was last used.
+func (a *authenticator) load(ctx context.Context, k store.APIKey) (cachedKey, error) {
+	entry := cachedKey{key: &k}
+	if k.RateLimit != nil {
+		entry.rateLimit = *k.RateLimit
+	} else {
+		p, err := a.store.GetProject(ctx, k.ProjectID)
+		if err != nil {
+			return entry, err
+		}
+		if p.RateLimit != nil {
+			entry.rateLimit = *p.RateLimit
+		}
+	}
+	return entry, a.store.TouchAPIKey(ctx, k.ID, a.now())
 }
 
 // forget evicts a key from the cache, after it was revoked here.
@@ -114,7 +139,7 @@ func (a *authenticator) require(need access) fiber.Handler {
 			return intake.Errorf(intake.ErrForbidden, "this route needs an API key with scope admin")
 		}
 		c.Locals(principalKey, p)
-		return c.Next()
+		return a.then(c)
 	}
 }
 

@@ -56,6 +56,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock replaces time.Now in tests.
 	Clock func() time.Time
+	// RateStorage counts requests per API key; share it (Redis) between
+	// API processes. In this process's memory when nil.
+	RateStorage fiber.Storage
+	// RateWindow is the rate limit's window: one minute unless a test
+	// shortens it.
+	RateWindow time.Duration
 }
 
 func (o *Options) defaults() {
@@ -77,6 +83,9 @@ func (o *Options) defaults() {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
+	if o.RateWindow <= 0 {
+		o.RateWindow = time.Minute
+	}
 }
 
 // Server is the intake API.
@@ -97,6 +106,11 @@ func New(st Store, tc client.Client, opts Options) *Server {
 	opts.defaults()
 	s := &Server{store: st, temporal: tc, opts: opts, clock: opts.Clock,
 		auth: newAuthenticator(st, opts.AdminToken, opts.KeyCacheTTL)}
+	var rateStorage fiber.Storage // nil: the limiter keeps counts in memory
+	if opts.RateStorage != nil {
+		rateStorage = storageErrors{opts.RateStorage}
+	}
+	s.auth.then = newRateLimiter(rateStorage, opts.RateWindow).limit
 	s.app = fiber.New(fiber.Config{
 		AppName:               "intake",
 		BodyLimit:             MaxBody,

@@ -24,6 +24,7 @@ type Config struct {
 	TemporalAddress   string
 	TemporalNamespace string
 	PublicURL         string
+	RedisURL          string
 	SyncWait          time.Duration
 	Retention         time.Duration
 	LogLevel          string
@@ -63,6 +64,7 @@ var settings = []setting{
 	{"TEMPORAL_ADDRESS", "temporal-address", "localhost:7233", "Temporal frontend host:port (serve, worker)", str(func(c *Config) *string { return &c.TemporalAddress })},
 	{"TEMPORAL_NAMESPACE", "temporal-namespace", "default", "Temporal namespace", str(func(c *Config) *string { return &c.TemporalNamespace })},
 	{"INTAKE_PUBLIC_URL", "public-url", "", "public base URL, for webhook URLs and signatures", str(func(c *Config) *string { return &c.PublicURL })},
+	{"INTAKE_REDIS_URL", "redis-url", "", "Redis URL for rate-limit counts shared by API processes (serve)", str(func(c *Config) *string { return &c.RedisURL })},
 	{"INTAKE_SYNC_WAIT", "sync-wait", "5s", "how long an ingest call waits for its result before 202", duration(func(c *Config) *time.Duration { return &c.SyncWait })},
 	{"INTAKE_RETENTION", "retention", "720h", "how long the embedded Temporal keeps closed workflows (dev)", duration(func(c *Config) *time.Duration { return &c.Retention })},
 	{"INTAKE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},

@@ -9,6 +9,7 @@ var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{
 type Project struct {
 	ID        string    `gorm:"primaryKey;size:40" json:"id"`
 	Name      string    `gorm:"size:200;not null" json:"name"`
+	RateLimit *int      `json:"rate_limit"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -25,6 +26,7 @@ type APIKey struct {
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
 	ExpiresAt  *time.Time `json:"expires_at"`
+	RateLimit  *int       `json:"rate_limit"`
 }
 
 // Metric is a dashboard number. ValueAt is the timestamp of the point that

@@ -10,12 +10,14 @@ import (
 	"strings"
 	"time"
 
+	redisstorage "github.com/gofiber/storage/redis/v3"
 	"github.com/intakehq/intake/api"
 	"github.com/intakehq/intake/config"
 	"github.com/intakehq/intake/store"
 	"github.com/intakehq/intake/worker"
 	prom "github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 	"github.com/uber-go/tally/v4"
 	tallyprom "github.com/uber-go/tally/v4/prometheus"
 	"go.temporal.io/sdk/client"
@@ -113,9 +115,30 @@ func runServe(ctx context.Context, cfg config.Config) error {
 		log.Warn("INTAKE_ADMIN_TOKEN is not set: projects cannot be created through this API")
 	}
 	go ensureSearchAttributes(ctx, tc, cfg.TemporalNamespace, log)
-	srv := api.New(st, tc, api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, Registry: reg, Logger: log})
+	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, Registry: reg, Logger: log}
+	if cfg.RedisURL == "" {
+		log.Warn("INTAKE_REDIS_URL is not set: rate limits are counted per API process")
+	} else {
+		rc, err := redisClient(cfg.RedisURL)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		opts.RateStorage = redisstorage.NewFromConnection(rc)
+	}
+	srv := api.New(st, tc, opts)
 	log.Info("intake serve listening", "addr", cfg.HTTPAddr, "temporal", cfg.TemporalAddress)
 	return serveUntil(ctx, srv, cfg.HTTPAddr, func() {})
+}
+
+// redisClient connects lazily: a Redis that is down makes rate-limited calls
+// answer 503, like a Temporal that is down, instead of stopping the API.
+func redisClient(url string) (*redis.Client, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("INTAKE_REDIS_URL: %w", err)
+	}
+	return redis.NewClient(opts), nil
 }
 
 // serveUntil runs the API until ctx ends, then drains it. ready runs once

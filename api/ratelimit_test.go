@@ -1,0 +1,97 @@
+package api_test
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	redisstorage "github.com/gofiber/storage/redis/v3"
+	"github.com/intakehq/intake/api"
+	"github.com/redis/go-redis/v9"
+)
+
+// limitedServer is a second API on the shared store and Temporal, with a
+// short rate window so that recovery is quick to observe.
+func limitedServer(t *testing.T, storage fiber.Storage) string {
+	t.Helper()
+	srv := api.New(e2e.store, e2e.temporal, api.Options{AdminToken: adminToken, RateWindow: 2 * time.Second, RateStorage: storage})
+	base, stop, err := listen(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return base
+}
+
+func TestRateLimitPerKeyHitAndRecovered(t *testing.T) {
+	p := newProject(t)
+	base := limitedServer(t, nil)
+	k := do(t, "POST", "/api/admin/keys", p.adminKey, map[string]any{"name": "tight", "rate_limit": 3})
+	want(t, k, 201)
+	key := k.str("key")
+	for i := 0; i < 3; i++ {
+		r := call(t, base, "POST", "/api/ingest/metric", key, `{"metric":"revenue","value":1}`)
+		want(t, r, 200)
+		if r.header.Get("X-RateLimit-Limit") != "3" || r.header.Get("X-RateLimit-Remaining") != strconv.Itoa(2-i) || r.header.Get("X-RateLimit-Reset") == "" {
+			t.Fatalf("request %d headers %v", i, r.header)
+		}
+	}
+	r := call(t, base, "POST", "/api/ingest/metric", key, `{"metric":"revenue","value":1}`)
+	want(t, r, 429)
+	if r.str("error") != "rate_limited" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("answer %s, headers %v", r.raw, r.header)
+	}
+	if n := len(p.points(t)); n != 3 {
+		t.Fatalf("%d points, want 3: the limited call was applied", n)
+	}
+	// Other keys have their own budget (the project default of 100).
+	want(t, call(t, base, "POST", "/api/ingest/metric", p.ingestKey, `{"metric":"revenue","value":1}`), 200)
+
+	time.Sleep(2100 * time.Millisecond)
+	want(t, call(t, base, "POST", "/api/ingest/metric", key, `{"metric":"revenue","value":1}`), 200)
+}
+
+func TestRateLimitFromProject(t *testing.T) {
+	r := do(t, "POST", "/api/admin/projects", e2e.token, map[string]any{"name": "small", "rate_limit": 2})
+	want(t, r, 201)
+	key := r.str("admin_key")
+	base := limitedServer(t, nil)
+	want(t, call(t, base, "GET", "/api/admin/metrics", key, nil), 200)
+	want(t, call(t, base, "GET", "/api/admin/metrics", key, nil), 200)
+	want(t, call(t, base, "GET", "/api/admin/metrics", key, nil), 429)
+	want(t, do(t, "POST", "/api/admin/projects", e2e.token, map[string]any{"name": "x", "rate_limit": 0}), 400)
+}
+
+// TestRateLimitSharedAcrossReplicas counts one key's requests across two API
+// processes through Redis, as intake serve does with INTAKE_REDIS_URL.
+func TestRateLimitSharedAcrossReplicas(t *testing.T) {
+	url := os.Getenv("INTAKE_TEST_REDIS_URL")
+	if url == "" {
+		t.Skip("set INTAKE_TEST_REDIS_URL to test the shared rate-limit store")
+	}
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := redis.NewClient(opts)
+	defer rc.Close()
+	if err := rc.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("INTAKE_TEST_REDIS_URL is set but Redis is unreachable: %v", err)
+	}
+	shared := redisstorage.NewFromConnection(rc)
+	a, b := limitedServer(t, shared), limitedServer(t, shared)
+	p := newProject(t)
+	k := do(t, "POST", "/api/admin/keys", p.adminKey, map[string]any{"name": "shared", "rate_limit": 3})
+	key := k.str("key")
+	for i, base := range []string{b, a, b} {
+		r := call(t, base, "POST", "/api/ingest/metric", key, `{"metric":"revenue","value":1}`)
+		want(t, r, 200)
+		if got := r.header.Get("X-RateLimit-Remaining"); got != strconv.Itoa(2-i) {
+			t.Fatalf("request %d: remaining %s, want %d", i, got, 2-i)
+		}
+	}
+	want(t, call(t, a, "POST", "/api/ingest/metric", key, `{"metric":"revenue","value":1}`), 429)
+}
