@@ -18,8 +18,13 @@ vet:
 
 ## fuzz: run each fuzz target for FUZZTIME (default 10s)
 FUZZTIME ?= 10s
+FUZZ_TARGETS := .:FuzzParseTimestamp ./api:FuzzDecodeMetric ./api:FuzzDecodeBatchItems \
+	./api:FuzzDecodeCustom ./api:FuzzDecodeTask ./mapping:FuzzMapFields
 fuzz:
-	go test -run '^$$' -fuzz '^FuzzParseTimestamp$$' -fuzztime $(FUZZTIME) .
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
 
 ## build: bin/intake with `intake dev`; build-nodev: serve/worker only
 build:

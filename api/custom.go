@@ -38,7 +38,7 @@ func (s *Server) customWebhook(c *fiber.Ctx) error {
 		if err != nil {
 			return prefixed(err, prefix(i))
 		}
-		if ins[i], err = s.parseCustom(c, item, raw); err != nil {
+		if ins[i], err = s.parseCustom(principal(c).ProjectID, item, raw); err != nil {
 			return prefixed(err, prefix(i))
 		}
 	}
@@ -58,7 +58,7 @@ func (s *Server) customWebhook(c *fiber.Ctx) error {
 	})
 }
 
-func (s *Server) parseCustom(c *fiber.Ctx, o object, raw []byte) (intake.MetricInput, error) {
+func (s *Server) parseCustom(projectID string, o object, raw []byte) (intake.MetricInput, error) {
 	in := intake.MetricInput{Source: "custom", Raw: string(raw), Timestamp: s.now().UTC()}
 	id, err := o.requiredStr("metricId", 100)
 	if err != nil {
@@ -98,7 +98,7 @@ func (s *Server) parseCustom(c *fiber.Ctx, o object, raw []byte) (intake.MetricI
 	}
 	if pid, err := o.str("projectId", 40); err != nil {
 		return in, err
-	} else if pid != "" && pid != principal(c).ProjectID {
+	} else if pid != "" && pid != projectID {
 		return in, intake.Errorf(intake.ErrForbidden, "projectId %q is not the project of this API key", pid)
 	}
 	in.Metric, in.Value = id, v

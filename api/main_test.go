@@ -43,6 +43,9 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
+	if fuzzing() {
+		return m.Run() // the fuzz targets test decoders alone
+	}
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "intake-api-test")
 	if err != nil {
@@ -78,6 +81,12 @@ func runMain(m *testing.M) int {
 	e2e.temporal, e2e.store, e2e.base, e2e.token = tc, st, base, adminToken
 	fmt.Printf("end-to-end tests on %s\n", storetest.Dialect())
 	return m.Run()
+}
+
+// fuzzing reports whether this run fuzzes, in the coordinator or a worker.
+func fuzzing() bool {
+	f, w := flag.Lookup("test.fuzz"), flag.Lookup("test.fuzzworker")
+	return (f != nil && f.Value.String() != "") || (w != nil && w.Value.String() == "true")
 }
 
 func fatal(err error) int {

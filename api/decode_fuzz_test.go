@@ -1,0 +1,93 @@
+package api
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+// The request decoders see outside input first: none may panic, and what
+// they accept must hold the invariants the workflows rely on.
+
+var seeds = []string{
+	`{"metric":"revenue","value":12345,"source":"api"}`,
+	`{"metric":"r","value":-1.5e3,"timestamp":"2026-01-01","metadata":{"a":[1,2]}}`,
+	`{"metrics":[{"metric":"a","value":1},{"value":"2"}]}`,
+	`{"metricId":"new_signups","value":1,"timestamp":1767261600000,"projectId":"p_1"}`,
+	`{"source":"crm","tasks":[{"id":7,"text":"x","dueDate":"2030-01-01","priority":"high"}]}`,
+	`{"metric":"\u0000","value":1e308}`, `[]`, `{`, `"x"`, `{"a":{"a":{"a":{}}}}`,
+}
+
+func fuzzServer() *Server {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	return &Server{clock: func() time.Time { return now }}
+}
+
+func FuzzDecodeMetric(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	s := fuzzServer()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		o, err := decodeObject(body)
+		if err != nil {
+			return
+		}
+		in, err := s.parseMetric(o, body, "")
+		if err != nil {
+			return
+		}
+		if in.Metric == "" || math.IsNaN(in.Value) || math.IsInf(in.Value, 0) || in.Timestamp.After(s.now().Add(5*time.Minute)) {
+			t.Fatalf("accepted an invalid update %+v from %q", in, body)
+		}
+	})
+}
+
+func FuzzDecodeBatchItems(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		o, err := decodeObject(body)
+		if err != nil {
+			return
+		}
+		items, err := o.items("metrics")
+		if err == nil && (len(items) == 0 || len(items) > maxItems) {
+			t.Fatalf("accepted %d items", len(items))
+		}
+	})
+}
+
+func FuzzDecodeCustom(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	s := fuzzServer()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		o, err := decodeObject(body)
+		if err != nil {
+			return
+		}
+		in, err := s.parseCustom("p_1", o, body)
+		if err == nil && (!snakeCase.MatchString(in.Metric) || in.Create == nil || math.IsInf(in.Value, 0)) {
+			t.Fatalf("accepted %+v from %q", in, body)
+		}
+	})
+}
+
+func FuzzDecodeTask(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		o, err := decodeObject(body)
+		if err != nil {
+			return
+		}
+		task, err := parseTask(o)
+		if err == nil && task.Text == "" {
+			t.Fatalf("accepted a task without text from %q", body)
+		}
+	})
+}
