@@ -247,7 +247,7 @@ func TestPointsHistoryAndCounters(t *testing.T) {
 	base := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
 	for i, v := range []float64{5, 7, 11} {
 		ts := base.Add(time.Duration(i) * time.Hour).Format(time.RFC3339)
-		want(t, do(t, "POST", "/api/ingest/metric", p.ingestKey, fmt.Sprintf(`{"metric":"revenue","value":%v,"op":"add","timestamp":%q}`, v, ts)), 200)
+		want(t, do(t, "POST", "/api/ingest/metric", p.ingestKey, fmt.Sprintf(`{"metric":"revenue","value":%v,"op":"add","timestamp":%q,"metadata":{"n":%d}}`, v, ts, i)), 200)
 	}
 	metrics := do(t, "GET", "/api/admin/metrics", p.adminKey, nil)
 	if !strings.Contains(string(metrics.raw), `"display":"$23.00"`) {
@@ -264,6 +264,10 @@ func TestPointsHistoryAndCounters(t *testing.T) {
 		if cursor = r.str("next_cursor"); cursor == "" {
 			break
 		}
+	}
+	first := do(t, "GET", path, p.adminKey, nil)
+	if pt := first.body["data"].([]any)[0].(map[string]any); pt["delta"] != 11.0 || pt["metadata"].(map[string]any)["n"] != 2.0 || pt["call_id"] == "" {
+		t.Fatalf("point %s", first.raw)
 	}
 	if fmt.Sprint(seen) != "[23 12]" {
 		t.Fatalf("history from 10:30, latest first: %v", seen)

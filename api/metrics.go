@@ -79,7 +79,20 @@ func (s *Server) listPoints(c *fiber.Ctx) error {
 			}
 		}
 	}
-	return paged(c, func(ctx context.Context, pg store.Page) ([]store.MetricPoint, string, error) {
-		return s.store.ListPoints(ctx, p.ProjectID, m.ID, r, pg)
+	return paged(c, func(ctx context.Context, pg store.Page) ([]pointJSON, string, error) {
+		rows, next, err := s.store.ListPoints(ctx, p.ProjectID, m.ID, r, pg)
+		return mapRows(rows, next, err, func(pt store.MetricPoint) pointJSON {
+			out := pointJSON{MetricPoint: pt}
+			if pt.Metadata != "" {
+				out.Metadata = json.RawMessage(pt.Metadata)
+			}
+			return out
+		})
 	})
+}
+
+// pointJSON is a point with its metadata as the JSON object it was sent as.
+type pointJSON struct {
+	store.MetricPoint
+	Metadata json.RawMessage `json:"metadata,omitempty"`
 }
