@@ -6,9 +6,11 @@ package activities
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/mapping"
 	"github.com/intakehq/intake/store"
 	"go.temporal.io/sdk/temporal"
 )
@@ -25,6 +27,18 @@ type Store interface {
 // Activities are intake's activities, registered once by the worker.
 type Activities struct {
 	Store Store
+	// Rules caches compiled rule sets; one is made on first use when nil.
+	Rules *mapping.Cache
+	once  sync.Once
+}
+
+func (a *Activities) rules() *mapping.Cache {
+	a.once.Do(func() {
+		if a.Rules == nil {
+			a.Rules = mapping.NewCache(1024)
+		}
+	})
+	return a.Rules
 }
 
 // Call identifies one accepted call in every activity input.

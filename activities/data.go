@@ -1,7 +1,6 @@
 package activities
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,51 +17,89 @@ import (
 type ApplyDataInput struct {
 	Call      Call
 	Source    string
+	DataType  string
 	Payload   string
 	Timestamp time.Time
 }
 
-// ApplyDataResult is the result of ApplyData: which fields mapped to which
-// metrics, with what values, under which rule version.
+// ApplyDataResult is the result of ApplyData: what each rule did, under
+// which rule-set version, and what was written.
 type ApplyDataResult struct {
 	Result intake.DataResult
+	Rules  []mapping.Outcome
 }
 
 // dataEnvelope are the top-level keys of a data call that are not data.
 var dataEnvelope = map[string]bool{"source": true, "data_type": true, "timestamp": true}
 
-// ApplyData maps a data call's fields through its source's rules and applies
-// the result in one transaction; what nothing maps goes to the inbox whole.
+// ApplyData runs a data call through its source's rules and applies every
+// match in one transaction. The whole payload goes to the inbox when no rule
+// matches, when a rule fails, or when fields are left that no matching rule
+// reads.
 func (a *Activities) ApplyData(ctx context.Context, in ApplyDataInput) (ApplyDataResult, error) {
 	c := in.Call.record()
-	rules, version, err := a.Store.LatestRules(ctx, store.RuleScope{ProjectID: c.ProjectID, Source: in.Source})
+	scope := store.RuleScope{ProjectID: c.ProjectID, Source: in.Source}
+	rules, version, err := a.Store.LatestRules(ctx, scope)
 	if err != nil {
 		return ApplyDataResult{}, err
 	}
-	dec := json.NewDecoder(bytes.NewReader([]byte(in.Payload)))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return ApplyDataResult{}, classify(intake.Invalid("body", "payload is not JSON: %v", err))
+	var payload map[string]any
+	if err := json.Unmarshal([]byte(in.Payload), &payload); err != nil {
+		return ApplyDataResult{}, classify(intake.Invalid("body", "payload is not a JSON object: %v", err))
 	}
-	matches, unmapped, problems := mapping.MapFields(doc, rules, dataEnvelope)
-	d := store.DataUpdate{Source: in.Source, Raw: in.Payload, Unmapped: unmapped, RuleVersion: version}
-	for _, m := range matches {
-		d.Fields = append(d.Fields, m.Rule.SourceField)
+	prog, err := a.rules().Program(scopeKey(scope), version, rules)
+	if err != nil {
+		// Saved rules always compiled; this is a bug or a manual edit.
+		return ApplyDataResult{}, fmt.Errorf("rules of %q v%d: %w", in.Source, version, err)
+	}
+	outcomes := prog.Eval(mapping.Env{Payload: payload, Event: mapping.Event{
+		Type: in.DataType, ID: c.IngestID, OccurredAt: in.Timestamp.Format(time.RFC3339Nano), Source: in.Source, Data: payload,
+	}})
+	d := dataUpdate(in, payload, outcomes, version)
+	res, err := a.Store.ApplyData(ctx, c, d)
+	return ApplyDataResult{Result: res, Rules: outcomes}, classify(err)
+}
+
+// dataUpdate decides what a data call writes from its rules' outcomes.
+func dataUpdate(in ApplyDataInput, payload map[string]any, outcomes []mapping.Outcome, version int) store.DataUpdate {
+	d := store.DataUpdate{Source: in.Source, Raw: in.Payload, RuleVersion: version}
+	var reads []string
+	var problems []string
+	for _, o := range outcomes {
+		if o.Error != "" {
+			problems = append(problems, fmt.Sprintf("rule %q: %s", o.Rule, o.Error))
+			continue
+		}
+		if !o.Matched {
+			continue
+		}
+		ts := in.Timestamp
+		if o.Timestamp != nil {
+			ts = *o.Timestamp
+		}
+		d.Fields = append(d.Fields, o.SourceField)
 		d.Updates = append(d.Updates, intake.MetricInput{
-			Metric: m.Rule.Metric, Value: m.Value, Op: m.Rule.Op, Timestamp: in.Timestamp,
-			Source: in.Source, RuleVersion: version,
+			Metric: o.Metric, Value: o.Value, Op: o.Op, Timestamp: ts, Source: in.Source, RuleVersion: version,
 		})
+		reads = append(reads, o.Reads...)
+	}
+	for _, leaf := range mapping.Leaves(payload, dataEnvelope) {
+		if !mapping.Covers(reads, leaf) {
+			d.Unmapped = append(d.Unmapped, leaf)
+		}
 	}
 	switch {
-	case len(matches) == 0:
-		d.InboxReason = fmt.Sprintf("no field mapping of source %q matches this payload", in.Source)
-	case len(unmapped) > 0:
-		d.InboxReason = "no mapping for fields: " + strings.Join(unmapped, ", ")
+	case len(d.Updates) == 0:
+		d.InboxReason = fmt.Sprintf("no rule of source %q matches this payload", in.Source)
+	case len(d.Unmapped) > 0:
+		d.InboxReason = "no mapping for fields: " + strings.Join(d.Unmapped, ", ")
 	}
 	for _, p := range problems {
 		d.InboxReason = strings.TrimPrefix(d.InboxReason+"; "+p, "; ")
 	}
-	res, err := a.Store.ApplyData(ctx, c, d)
-	return ApplyDataResult{Result: res}, classify(err)
+	return d
+}
+
+func scopeKey(s store.RuleScope) string {
+	return s.ProjectID + "/" + s.ConnectorID + "/" + s.Source
 }

@@ -105,7 +105,7 @@ func TestDataFieldMappings(t *testing.T) {
 	want(t, do(t, "POST", "/api/admin/metrics", p.adminKey, map[string]any{"key": "net", "name": "Net", "unit": "EUR"}), 201)
 	saved := do(t, "POST", "/api/admin/mappings", p.adminKey, `{"source": "quickbooks", "rules": [
 		{"sourceField": "TotalIncome", "metricId": "revenue"},
-		{"name": "net", "metric": "net", "value": "totals.net"}]}`)
+		{"name": "net", "metric": "net", "value": "num(payload.totals.net)", "when": "payload.data_type == 'report'"}]}`)
 	want(t, saved, 201)
 	if saved.body["version"] != 1.0 {
 		t.Fatalf("saved %s", saved.raw)
@@ -158,7 +158,7 @@ func TestDataFieldMappings(t *testing.T) {
 	want(t, do(t, "DELETE", "/api/admin/mappings/"+id+"?source=quickbooks", p.adminKey, nil), 404)
 	for _, bad := range []string{
 		`{"source": "x", "rules": [{"sourceField": "a"}]}`,
-		`{"source": "x", "rules": [{"name": "n", "metric": "m", "value": "payload.a + 1"}]}`,
+		`{"source": "x", "rules": [{"name": "n", "metric": "m", "value": "paylod.a"}]}`,
 		`{"rules": [{"sourceField": "a", "metricId": "m"}]}`,
 	} {
 		want(t, do(t, "POST", "/api/admin/mappings", p.adminKey, bad), 400)

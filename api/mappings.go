@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/gofiber/fiber/v2"
@@ -43,6 +44,9 @@ func (s *Server) saveMappings(c *fiber.Ctx) error {
 			return prefixed(err, fmt.Sprintf("rules[%d].", i))
 		}
 	}
+	if _, err := mapping.Compile(rules, 0); err != nil {
+		return compileError(err)
+	}
 	scope := store.RuleScope{ProjectID: principal(c).ProjectID, Source: source}
 	saved, version, err := s.store.EditRules(c.UserContext(), scope, func([]intake.Rule) ([]intake.Rule, error) {
 		return rules, nil
@@ -51,6 +55,17 @@ func (s *Server) saveMappings(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(ruleSetJSON{Source: source, Version: version, Rules: saved})
+}
+
+// compileError answers a rule set that does not compile: 400 with every
+// error located as a compiler would.
+func compileError(err error) error {
+	var errs mapping.CompileErrors
+	if !errors.As(err, &errs) {
+		return err
+	}
+	return &intake.Error{Code: intake.ErrInvalidPayload, Details: errs,
+		Message: fmt.Sprintf("%d error(s) in the rules; the first: %s", len(errs), errs[0].Error())}
 }
 
 func parseRule(o object) (intake.Rule, error) {
@@ -63,7 +78,10 @@ func parseRule(o object) (intake.Rule, error) {
 		if r.Metric, err = o.requiredStr("metricId", 200); err != nil {
 			return r, err
 		}
-		r.Name, r.Value = field, field
+		if !mapping.IsPath(field) {
+			return r, intake.Invalid("sourceField", "sourceField must be a field path such as totals.net")
+		}
+		r.Name, r.SourceField, r.Value = field, field, mapping.FieldPath(field)
 	} else {
 		if r.Name, err = o.requiredStr("name", 200); err != nil {
 			return r, err
@@ -71,17 +89,16 @@ func parseRule(o object) (intake.Rule, error) {
 		if r.Metric, err = o.requiredStr("metric", 200); err != nil {
 			return r, err
 		}
-		if r.Value, err = o.requiredStr("value", 500); err != nil {
+		if r.Value, err = o.requiredStr("value", 2000); err != nil {
 			return r, err
 		}
-		if w, _ := o.str("when", 2000); w != "" {
-			return r, intake.Invalid("when", "expression rules (when) are not supported yet; use field mappings")
+		if r.When, err = o.str("when", 2000); err != nil {
+			return r, err
+		}
+		if r.Timestamp, err = o.str("timestamp", 2000); err != nil {
+			return r, err
 		}
 	}
-	if !mapping.IsPath(r.Value) {
-		return r, intake.Invalid("value", "value must be a field path such as totals.net")
-	}
-	r.SourceField = r.Value
 	if r.Op, err = o.str("op", 8); err != nil {
 		return r, err
 	}

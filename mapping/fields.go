@@ -2,12 +2,9 @@ package mapping
 
 import (
 	"encoding/json"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/intakehq/intake"
 )
 
 // Lookup returns the value at a dotted path in a decoded JSON document:
@@ -85,42 +82,6 @@ func join(prefix, key string) string {
 		return key
 	}
 	return prefix + "." + key
-}
-
-// FieldMatch is one field mapping that found a number in a payload.
-type FieldMatch struct {
-	Rule  intake.Rule
-	Value float64
-}
-
-// MapFields applies the field mappings among rules to a decoded payload. It
-// returns what matched, the leaf fields that no mapping covers (leaving out
-// top-level keys in skip), and a problem for each mapped field that holds no
-// number. Rules with expressions are left to the rule engine.
-func MapFields(doc any, rules []intake.Rule, skip map[string]bool) (matches []FieldMatch, unmapped, problems []string) {
-	covered := map[string]bool{}
-	for _, r := range rules {
-		if !r.Enabled || r.SourceField == "" {
-			continue
-		}
-		v, ok := Lookup(doc, r.SourceField)
-		if !ok {
-			continue
-		}
-		n, ok := Number(v)
-		if !ok {
-			problems = append(problems, fmt.Sprintf("field %s is not a number", r.SourceField))
-			continue
-		}
-		covered[r.SourceField] = true
-		matches = append(matches, FieldMatch{Rule: r, Value: n})
-	}
-	for _, leaf := range Leaves(doc, skip) {
-		if !covered[leaf] {
-			unmapped = append(unmapped, leaf)
-		}
-	}
-	return matches, unmapped, problems
 }
 
 // IsPath reports whether s is a plain dotted field path, which a field

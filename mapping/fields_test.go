@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/mapping"
 )
 
@@ -46,51 +45,10 @@ func TestLookup(t *testing.T) {
 	}
 }
 
-func TestMapFields(t *testing.T) {
-	doc := decode(t, `{"source": "qb", "TotalIncome": 85000, "totals": {"net": "12.5", "gross": 20}, "note": "hi"}`)
-	rules := []intake.Rule{
-		{ID: "r1", Metric: "revenue", SourceField: "TotalIncome", Value: "TotalIncome", Enabled: true},
-		{ID: "r2", Metric: "net", SourceField: "totals.net", Value: "totals.net", Enabled: true},
-		{ID: "r3", Metric: "x", SourceField: "note", Value: "note", Enabled: true},
-		{ID: "r4", Metric: "y", SourceField: "totals.gross", Value: "totals.gross", Enabled: false},
-		{ID: "r5", Metric: "z", SourceField: "missing", Value: "missing", Enabled: true},
-	}
-	matches, unmapped, problems := mapping.MapFields(doc, rules, map[string]bool{"source": true})
-	if len(matches) != 2 || matches[0].Value != 85000 || matches[1].Value != 12.5 {
-		t.Fatalf("matches %+v", matches)
-	}
-	if fmt.Sprint(unmapped) != "[note totals.gross]" {
-		t.Fatalf("unmapped %v", unmapped)
-	}
-	if len(problems) != 1 {
-		t.Fatalf("problems %v", problems)
-	}
-}
-
 func TestIsPath(t *testing.T) {
 	for give, want := range map[string]bool{"a": true, "totals.net": true, "items.0.amount": true, "": false, "a..b": false, ".a": false, "a + 1": false, "payload.a": true} {
 		if mapping.IsPath(give) != want {
 			t.Errorf("IsPath(%q) != %v", give, want)
 		}
 	}
-}
-
-func FuzzMapFields(f *testing.F) {
-	f.Add(`{"a": 1, "b": {"c": "2"}}`, "b.c")
-	f.Add(`[1, [2, {"x": null}]]`, "1.1.x")
-	f.Fuzz(func(t *testing.T, body, path string) {
-		dec := json.NewDecoder(bytes.NewBufferString(body))
-		dec.UseNumber()
-		var doc any
-		if dec.Decode(&doc) != nil {
-			return
-		}
-		rules := []intake.Rule{{Metric: "m", SourceField: path, Value: path, Enabled: true}}
-		matches, unmapped, _ := mapping.MapFields(doc, rules, nil)
-		for _, u := range unmapped {
-			if len(matches) == 1 && u == path {
-				t.Fatalf("%q both mapped and unmapped", path)
-			}
-		}
-	})
 }
