@@ -52,9 +52,7 @@ func (a *Activities) ApplyData(ctx context.Context, in ApplyDataInput) (ApplyDat
 		// Saved rules always compiled; this is a bug or a manual edit.
 		return ApplyDataResult{}, fmt.Errorf("rules of %q v%d: %w", in.Source, version, err)
 	}
-	outcomes := prog.Eval(mapping.Env{Payload: payload, Event: mapping.Event{
-		Type: in.DataType, ID: c.IngestID, OccurredAt: in.Timestamp.Format(time.RFC3339Nano), Source: in.Source, Data: payload,
-	}})
+	outcomes := prog.Eval(mapping.DataEnv(payload, in.Source, in.DataType, c.IngestID, in.Timestamp))
 	d := dataUpdate(in, payload, outcomes, version)
 	res, err := a.Store.ApplyData(ctx, c, d)
 	return ApplyDataResult{Result: res, Rules: outcomes}, classify(err)

@@ -11,11 +11,61 @@ import (
 	"github.com/intakehq/intake/store"
 )
 
-// ruleSetJSON is the rule set in force for a source.
+// ruleSetJSON is the rule set in force for a source or connector.
 type ruleSetJSON struct {
-	Source  string        `json:"source"`
-	Version int           `json:"version"`
-	Rules   []intake.Rule `json:"rules"`
+	Source      string        `json:"source,omitempty"`
+	ConnectorID string        `json:"connector_id,omitempty"`
+	Version     int           `json:"version"`
+	Rules       []intake.Rule `json:"rules"`
+}
+
+func showRules(scope store.RuleScope, version int, rules []intake.Rule) ruleSetJSON {
+	if rules == nil {
+		rules = []intake.Rule{}
+	}
+	return ruleSetJSON{Source: scope.Source, ConnectorID: scope.ConnectorID, Version: version, Rules: rules}
+}
+
+// ruleScope reads whose rules a request means: a source or a connector,
+// exactly one, from the body's fields or else the query.
+func ruleScope(c *fiber.Ctx, o object) (store.RuleScope, error) {
+	source, err := o.str("source", 200)
+	if err != nil {
+		return store.RuleScope{}, err
+	}
+	connector, err := o.str("connector_id", 40)
+	if err != nil {
+		return store.RuleScope{}, err
+	}
+	if source == "" && connector == "" {
+		source, connector = c.Query("source"), c.Query("connector_id")
+	}
+	if (source == "") == (connector == "") {
+		return store.RuleScope{}, intake.Invalid("source", "give either source or connector_id")
+	}
+	return store.RuleScope{ProjectID: principal(c).ProjectID, Source: source, ConnectorID: connector}, nil
+}
+
+// parseRules reads and compiles a rules array.
+func parseRules(o object) ([]intake.Rule, error) {
+	raws, err := o.items("rules")
+	if err != nil {
+		return nil, err
+	}
+	rules := make([]intake.Rule, len(raws))
+	for i, raw := range raws {
+		item, err := decodeObject(raw)
+		if err == nil {
+			rules[i], err = parseRule(item)
+		}
+		if err != nil {
+			return nil, prefixed(err, fmt.Sprintf("rules[%d].", i))
+		}
+	}
+	if _, err := mapping.Compile(rules, 0); err != nil {
+		return nil, compileError(err)
+	}
+	return rules, nil
 }
 
 // saveMappings saves the rules of a source as its next version. Items are
@@ -26,35 +76,56 @@ func (s *Server) saveMappings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	source, err := o.requiredStr("source", 200)
+	scope, err := ruleScope(c, o)
 	if err != nil {
 		return err
 	}
-	raws, err := o.items("rules")
+	rules, err := parseRules(o)
 	if err != nil {
 		return err
 	}
-	rules := make([]intake.Rule, len(raws))
-	for i, raw := range raws {
-		item, err := decodeObject(raw)
-		if err == nil {
-			rules[i], err = parseRule(item)
-		}
-		if err != nil {
-			return prefixed(err, fmt.Sprintf("rules[%d].", i))
-		}
-	}
-	if _, err := mapping.Compile(rules, 0); err != nil {
-		return compileError(err)
-	}
-	scope := store.RuleScope{ProjectID: principal(c).ProjectID, Source: source}
 	saved, version, err := s.store.EditRules(c.UserContext(), scope, func([]intake.Rule) ([]intake.Rule, error) {
 		return rules, nil
 	})
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(ruleSetJSON{Source: source, Version: version, Rules: saved})
+	return c.Status(fiber.StatusCreated).JSON(showRules(scope, version, saved))
+}
+
+// replaceMapping replaces one rule of a rule set, keeping its id, and saves
+// the next version.
+func (s *Server) replaceMapping(c *fiber.Ctx) error {
+	o, err := decodeObject(c.Body())
+	if err != nil {
+		return err
+	}
+	scope, err := ruleScope(c, object{})
+	if err != nil {
+		return err
+	}
+	r, err := parseRule(o)
+	if err != nil {
+		return err
+	}
+	r.ID = c.Params("id")
+	if _, err := mapping.Compile([]intake.Rule{r}, 0); err != nil {
+		return compileError(err)
+	}
+	rules, version, err := s.store.EditRules(c.UserContext(), scope, func(current []intake.Rule) ([]intake.Rule, error) {
+		out := append([]intake.Rule(nil), current...)
+		for i := range out {
+			if out[i].ID == r.ID {
+				out[i] = r
+				return out, nil
+			}
+		}
+		return nil, intake.Errorf(intake.ErrNotFound, "no rule %q in these mappings", r.ID)
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(showRules(scope, version, rules))
 }
 
 // compileError answers a rule set that does not compile: 400 with every
@@ -113,30 +184,26 @@ func parseRule(o object) (intake.Rule, error) {
 	return r, nil
 }
 
-// listMappings answers the rule set in force for ?source=.
+// listMappings answers the rule set in force for ?source= or ?connector_id=.
 func (s *Server) listMappings(c *fiber.Ctx) error {
-	source := c.Query("source")
-	if source == "" {
-		return intake.Invalid("source", "source is required")
-	}
-	rules, version, err := s.store.LatestRules(c.UserContext(), store.RuleScope{ProjectID: principal(c).ProjectID, Source: source})
+	scope, err := ruleScope(c, object{})
 	if err != nil {
 		return err
 	}
-	if rules == nil {
-		rules = []intake.Rule{}
+	rules, version, err := s.store.LatestRules(c.UserContext(), scope)
+	if err != nil {
+		return err
 	}
-	return c.JSON(ruleSetJSON{Source: source, Version: version, Rules: rules})
+	return c.JSON(showRules(scope, version, rules))
 }
 
-// deleteMapping removes one rule of ?source=, saving the next version.
+// deleteMapping removes one rule, saving the next version.
 func (s *Server) deleteMapping(c *fiber.Ctx) error {
-	source := c.Query("source")
-	if source == "" {
-		return intake.Invalid("source", "source is required")
+	scope, err := ruleScope(c, object{})
+	if err != nil {
+		return err
 	}
 	id := c.Params("id")
-	scope := store.RuleScope{ProjectID: principal(c).ProjectID, Source: source}
 	rules, version, err := s.store.EditRules(c.UserContext(), scope, func(current []intake.Rule) ([]intake.Rule, error) {
 		out := make([]intake.Rule, 0, len(current))
 		for _, r := range current {
@@ -145,12 +212,75 @@ func (s *Server) deleteMapping(c *fiber.Ctx) error {
 			}
 		}
 		if len(out) == len(current) {
-			return nil, intake.Errorf(intake.ErrNotFound, "source %q has no rule %q", source, id)
+			return nil, intake.Errorf(intake.ErrNotFound, "no rule %q in these mappings", id)
 		}
 		return out, nil
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(ruleSetJSON{Source: source, Version: version, Rules: rules})
+	return c.JSON(showRules(scope, version, rules))
+}
+
+// testMappings dry-runs a rule set — saved (source or connector_id) or
+// draft (rules) — on a sample payload or an inbox item, writing nothing.
+func (s *Server) testMappings(c *fiber.Ctx) error {
+	o, err := decodeObject(c.Body())
+	if err != nil {
+		return err
+	}
+	var prog *mapping.Program
+	var scope store.RuleScope
+	if _, draft := o["rules"]; draft {
+		rules, err := parseRules(o)
+		if err != nil {
+			return err
+		}
+		if prog, err = mapping.Compile(rules, 0); err != nil {
+			return compileError(err)
+		}
+		scope.Source, _ = o.str("source", 200)
+	} else {
+		if scope, err = ruleScope(c, o); err != nil {
+			return err
+		}
+		rules, version, err := s.store.LatestRules(c.UserContext(), scope)
+		if err != nil {
+			return err
+		}
+		if prog, err = s.rules.Program(scope.ProjectID+"/"+scope.ConnectorID+"/"+scope.Source, version, rules); err != nil {
+			return err
+		}
+	}
+	payload, err := s.samplePayload(c, o)
+	if err != nil {
+		return err
+	}
+	dataType, _ := payload["data_type"].(string)
+	source := scope.Source
+	if source == "" {
+		source, _ = payload["source"].(string)
+	}
+	results := prog.Eval(mapping.DataEnv(payload, source, dataType, "test", s.now()))
+	return c.JSON(fiber.Map{"version": prog.Version, "results": results})
+}
+
+// samplePayload is the test payload: given inline, or an inbox item's.
+func (s *Server) samplePayload(c *fiber.Ctx, o object) (map[string]any, error) {
+	raw, inline := o["payload"]
+	if id, _ := o.str("inbox_id", 40); id != "" {
+		it, err := s.store.GetInboxItem(c.UserContext(), principal(c).ProjectID, id)
+		if err != nil {
+			return nil, err
+		}
+		raw, inline = json.RawMessage(it.Payload), true
+	}
+	if !inline || isNull(raw) {
+		return nil, intake.Invalid("payload", "give a sample payload or an inbox_id")
+	}
+	var payload map[string]any
+	if json.Unmarshal(raw, &payload) != nil {
+		return nil, intake.Invalid("payload", "payload must be a JSON object")
+	}
+	return payload, nil
 }

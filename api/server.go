@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/mapping"
 	"github.com/intakehq/intake/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
@@ -94,6 +95,7 @@ type Server struct {
 	store    Store
 	temporal client.Client
 	auth     *authenticator
+	rules    *mapping.Cache
 	opts     Options
 	clock    func() time.Time
 }
@@ -104,7 +106,7 @@ const MaxBody = 5 << 20
 // New builds the API with every route.
 func New(st Store, tc client.Client, opts Options) *Server {
 	opts.defaults()
-	s := &Server{store: st, temporal: tc, opts: opts, clock: opts.Clock,
+	s := &Server{store: st, temporal: tc, opts: opts, clock: opts.Clock, rules: mapping.NewCache(256),
 		auth: newAuthenticator(st, opts.AdminToken, opts.KeyCacheTTL)}
 	var rateStorage fiber.Storage // nil: the limiter keeps counts in memory
 	if opts.RateStorage != nil {
@@ -150,6 +152,8 @@ func (s *Server) routes() {
 	app.Get("/api/admin/tasks", admin, s.listTasks)
 	app.Post("/api/admin/mappings", admin, s.saveMappings)
 	app.Get("/api/admin/mappings", admin, s.listMappings)
+	app.Post("/api/admin/mappings/test", admin, s.testMappings)
+	app.Put("/api/admin/mappings/:id", admin, s.replaceMapping)
 	app.Delete("/api/admin/mappings/:id", admin, s.deleteMapping)
 
 	ingest := s.auth.require(accessIngest)

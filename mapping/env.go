@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/expr-lang/expr"
 )
@@ -90,4 +91,12 @@ var helpers = []expr.Option{
 		return toNumber(args[0])
 	}, new(func(any) float64)),
 	expr.DisableBuiltin("now"),
+}
+
+// DataEnv is the environment of a pushed object: its event is of type
+// dataType from source, and its data is the payload itself.
+func DataEnv(payload map[string]any, source, dataType, id string, at time.Time) Env {
+	return Env{Payload: payload, Event: Event{
+		Type: dataType, ID: id, OccurredAt: at.UTC().Format(time.RFC3339Nano), Source: source, Data: payload,
+	}}
 }
