@@ -25,6 +25,14 @@ func NewID(prefix string) string {
 	return prefix + "_" + encode32(b[:])
 }
 
+// IDAt is the time part of IDs made at t followed by the smallest random
+// part: every ID made at or after t sorts at or after prefix + "_" + IDAt(t).
+func IDAt(t time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMilli())<<16)
+	return encode32(b[:])
+}
+
 func encode32(b []byte) string {
 	out := make([]byte, 0, (len(b)*8+4)/5)
 	var acc uint32

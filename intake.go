@@ -42,6 +42,7 @@ const (
 	KindCustom = "custom"
 	KindData   = "data"
 	KindTasks  = "tasks"
+	KindReplay = "replay"
 )
 
 // Call statuses, as GET /api/ingest/{id} and /api/admin/calls report them.

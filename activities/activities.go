@@ -22,6 +22,9 @@ type Store interface {
 	LatestRules(ctx context.Context, scope store.RuleScope) ([]intake.Rule, int, error)
 	ApplyData(ctx context.Context, c store.CallRecord, d store.DataUpdate) (intake.DataResult, error)
 	UpsertTasks(ctx context.Context, c store.CallRecord, source string, tasks []intake.TaskInput) (intake.TasksResult, error)
+	GetInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
+	OpenInboxItems(ctx context.Context, projectID string, sel store.InboxSelection) ([]store.InboxItem, error)
+	ReplayMetricItem(ctx context.Context, c store.CallRecord, itemID string, in intake.MetricInput) (intake.MetricResult, error)
 }
 
 // Activities are intake's activities, registered once by the worker.

@@ -38,21 +38,14 @@ var dataEnvelope = map[string]bool{"source": true, "data_type": true, "timestamp
 // reads.
 func (a *Activities) ApplyData(ctx context.Context, in ApplyDataInput) (ApplyDataResult, error) {
 	c := in.Call.record()
-	scope := store.RuleScope{ProjectID: c.ProjectID, Source: in.Source}
-	rules, version, err := a.Store.LatestRules(ctx, scope)
-	if err != nil {
-		return ApplyDataResult{}, err
-	}
 	var payload map[string]any
 	if err := json.Unmarshal([]byte(in.Payload), &payload); err != nil {
 		return ApplyDataResult{}, classify(intake.Invalid("body", "payload is not a JSON object: %v", err))
 	}
-	prog, err := a.rules().Program(scopeKey(scope), version, rules)
+	outcomes, version, err := a.evaluate(ctx, c.ProjectID, in, payload)
 	if err != nil {
-		// Saved rules always compiled; this is a bug or a manual edit.
-		return ApplyDataResult{}, fmt.Errorf("rules of %q v%d: %w", in.Source, version, err)
+		return ApplyDataResult{}, err
 	}
-	outcomes := prog.Eval(mapping.DataEnv(payload, in.Source, in.DataType, c.IngestID, in.Timestamp))
 	d := dataUpdate(in, payload, outcomes, version)
 	res, err := a.Store.ApplyData(ctx, c, d)
 	return ApplyDataResult{Result: res, Rules: outcomes}, classify(err)

@@ -17,6 +17,9 @@ type DataUpdate struct {
 	InboxReason string
 	Raw         string
 	RuleVersion int
+	// InboxItemID, when set, is the inbox item this call replays: it is
+	// resolved when the payload now maps, else keeps the new reason.
+	InboxItemID string
 }
 
 // ApplyData applies a data call in one transaction: every mapped update, and
@@ -39,6 +42,10 @@ func (s *Store) ApplyData(ctx context.Context, c CallRecord, d DataUpdate) (inta
 				return res, err
 			}
 			res.Updated = append(res.Updated, r)
+		}
+		if d.InboxItemID != "" {
+			res.InboxID, res.Reason = d.InboxItemID, d.InboxReason
+			return res, settleInboxItem(tx, c, d.InboxItemID, d.InboxReason)
 		}
 		if d.InboxReason != "" {
 			id, err := inbox(tx, c, d.Source, d.Raw, d.InboxReason)

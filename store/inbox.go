@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/intakehq/intake"
+	"gorm.io/gorm"
 )
 
 // InboxFilter narrows an inbox list.
@@ -45,4 +48,59 @@ func (s *Store) GetMetric(ctx context.Context, projectID, id string) (Metric, er
 	var m Metric
 	err := s.db.WithContext(ctx).Where("project_id = ? AND id = ?", projectID, id).Take(&m).Error
 	return m, notFound(err, "metric")
+}
+
+// settleInboxItem records a replay's outcome on its item: resolved, with the
+// replaying call, when nothing is left unmatched; else open with the reason.
+func settleInboxItem(tx *gorm.DB, c CallRecord, id, reason string) error {
+	updates := map[string]any{"reason": reason, "updated_at": time.Now().UTC()}
+	if reason == "" {
+		updates["status"], updates["resolved_by"] = InboxResolved, c.IngestID
+	}
+	return tx.Model(&InboxItem{}).Where("project_id = ? AND id = ?", c.ProjectID, id).Updates(updates).Error
+}
+
+// ReplayMetricItem re-runs an inboxed metric update as call c: when a
+// metric now matches, the update is applied and the item resolved, once.
+func (s *Store) ReplayMetricItem(ctx context.Context, c CallRecord, itemID string, in intake.MetricInput) (intake.MetricResult, error) {
+	return applyCall(ctx, s, c, in.Source, func(tx *gorm.DB) (intake.MetricResult, error) {
+		m, err := resolveMetric(tx, c.ProjectID, in)
+		if err != nil {
+			return intake.MetricResult{}, err
+		}
+		if m == nil {
+			reason := noMetric(in)
+			return intake.MetricResult{Outcome: intake.OutcomeInboxed, InboxID: itemID, Message: reason},
+				settleInboxItem(tx, c, itemID, reason)
+		}
+		r, err := updateMetric(tx, c, 0, m, in)
+		if err != nil {
+			return r, err
+		}
+		return r, settleInboxItem(tx, c, itemID, "")
+	})
+}
+
+// InboxSelection picks the open items a replay re-runs.
+type InboxSelection struct {
+	Source       string
+	Since, Until time.Time
+	Limit        int
+}
+
+// OpenInboxItems returns open items matching sel, oldest first.
+func (s *Store) OpenInboxItems(ctx context.Context, projectID string, sel InboxSelection) ([]InboxItem, error) {
+	q := s.db.WithContext(ctx).Where("project_id = ? AND status = ?", projectID, InboxOpen)
+	if sel.Source != "" {
+		q = q.Where("source = ?", sel.Source)
+	}
+	if !sel.Since.IsZero() {
+		q = q.Where("id >= ?", "inb_"+intake.IDAt(sel.Since))
+	}
+	if !sel.Until.IsZero() {
+		q = q.Where("id < ?", "inb_"+intake.IDAt(sel.Until))
+	}
+	var items []InboxItem
+	err := q.Order("id ASC").Limit(sel.Limit).Find(&items).Error
+	return items, err
 }

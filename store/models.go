@@ -65,22 +65,25 @@ type MetricPoint struct {
 // Inbox statuses.
 const (
 	InboxOpen      = "open"
+	InboxResolved  = "resolved"
 	InboxDismissed = "dismissed"
 )
 
 // InboxItem is something that matched nothing, kept whole (Payload is the
 // caller's raw body) until an admin assigns, replays or dismisses it.
 type InboxItem struct {
-	ID        string    `gorm:"primaryKey;size:40" json:"id"`
-	ProjectID string    `gorm:"size:40;not null;index" json:"-"`
-	CallID    string    `gorm:"size:64;not null;index" json:"call_id"`
-	Source    string    `gorm:"size:200" json:"source"`
-	Kind      string    `gorm:"size:40;not null" json:"kind"`
-	Reason    string    `gorm:"type:text;not null" json:"reason"`
-	Payload   string    `gorm:"type:text;not null" json:"-"`
-	Status    string    `gorm:"size:16;not null;index" json:"status"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        string `gorm:"primaryKey;size:40" json:"id"`
+	ProjectID string `gorm:"size:40;not null;index" json:"-"`
+	CallID    string `gorm:"size:64;not null;index" json:"call_id"`
+	Source    string `gorm:"size:200" json:"source"`
+	Kind      string `gorm:"size:40;not null" json:"kind"`
+	Reason    string `gorm:"type:text;not null" json:"reason"`
+	Payload   string `gorm:"type:text;not null" json:"-"`
+	Status    string `gorm:"size:16;not null;index" json:"status"`
+	// ResolvedBy is the ingest ID of the replay that applied the item.
+	ResolvedBy string    `gorm:"size:64" json:"resolved_by,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // Call is one accepted ingest or webhook call, written by its workflow in the

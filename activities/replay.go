@@ -1,0 +1,167 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/mapping"
+	"github.com/intakehq/intake/store"
+)
+
+// ReplayItemInput is the input of ReplayItem: the replay is a call of its
+// own (Call), re-running one inbox item.
+type ReplayItemInput struct {
+	Call   Call
+	ItemID string
+}
+
+// ReplayItemResult is what a replay did with its item.
+type ReplayItemResult struct {
+	Resolved bool
+	Reason   string
+	Rules    []mapping.Outcome `json:",omitempty"`
+}
+
+// ReplayItem re-runs one open inbox item through the current rules (data
+// items) or metric matching (metric items). The item is resolved in the
+// same transaction as the writes it leads to, else keeps the new reason; a
+// replay applied once is never applied again.
+func (a *Activities) ReplayItem(ctx context.Context, in ReplayItemInput) (ReplayItemResult, error) {
+	c := in.Call.record()
+	item, err := a.Store.GetInboxItem(ctx, c.ProjectID, in.ItemID)
+	if err != nil {
+		return ReplayItemResult{}, classify(asInvalid(err))
+	}
+	if item.Status != store.InboxOpen {
+		return ReplayItemResult{Resolved: item.Status == store.InboxResolved, Reason: "the item is " + item.Status}, nil
+	}
+	if item.Kind == intake.KindData {
+		var payload map[string]any
+		if err := json.Unmarshal([]byte(item.Payload), &payload); err != nil {
+			return ReplayItemResult{}, classify(intake.Invalid("payload", "inbox item %s holds no JSON object", item.ID))
+		}
+		dataType, _ := payload["data_type"].(string)
+		din := ApplyDataInput{Call: in.Call, Source: item.Source, DataType: dataType, Payload: item.Payload, Timestamp: item.CreatedAt}
+		outcomes, version, err := a.evaluate(ctx, c.ProjectID, din, payload)
+		if err != nil {
+			return ReplayItemResult{}, err
+		}
+		d := dataUpdate(din, payload, outcomes, version)
+		d.InboxItemID = item.ID
+		res, err := a.Store.ApplyData(ctx, c, d)
+		return ReplayItemResult{Resolved: err == nil && res.Reason == "", Reason: res.Reason, Rules: outcomes}, classify(err)
+	}
+	m, err := metricFromItem(item)
+	if err != nil {
+		return ReplayItemResult{}, classify(err)
+	}
+	res, err := a.Store.ReplayMetricItem(ctx, c, item.ID, m)
+	return ReplayItemResult{Resolved: err == nil && res.Outcome == intake.OutcomeUpdated, Reason: res.Message}, classify(err)
+}
+
+// evaluate runs the rules in force for a data payload's source.
+func (a *Activities) evaluate(ctx context.Context, projectID string, in ApplyDataInput, payload map[string]any) ([]mapping.Outcome, int, error) {
+	scope := store.RuleScope{ProjectID: projectID, Source: in.Source}
+	rules, version, err := a.Store.LatestRules(ctx, scope)
+	if err != nil {
+		return nil, 0, err
+	}
+	prog, err := a.rules().Program(scopeKey(scope), version, rules)
+	if err != nil {
+		return nil, 0, fmt.Errorf("rules of %q v%d: %w", in.Source, version, err)
+	}
+	return prog.Eval(mapping.DataEnv(payload, in.Source, in.DataType, in.Call.IngestID, in.Timestamp)), version, nil
+}
+
+// metricFromItem reads an inboxed metric update back: a single metric's or
+// a batch item's body ({metric, value, …}) or a custom webhook's
+// ({metricId, value, …}).
+func metricFromItem(item store.InboxItem) (intake.MetricInput, error) {
+	var body struct {
+		Metric    string          `json:"metric"`
+		MetricID  string          `json:"metricId"`
+		Value     json.Number     `json:"value"`
+		Source    string          `json:"source"`
+		Op        string          `json:"op"`
+		Timestamp json.RawMessage `json:"timestamp"`
+		Metadata  json.RawMessage `json:"metadata"`
+	}
+	in := intake.MetricInput{Source: item.Source, Raw: item.Payload, Timestamp: item.CreatedAt}
+	if err := json.Unmarshal([]byte(item.Payload), &body); err != nil {
+		return in, intake.Invalid("payload", "inbox item %s is not a metric update: %v", item.ID, err)
+	}
+	v, err := strconv.ParseFloat(string(body.Value), 64)
+	if err != nil {
+		return in, intake.Invalid("value", "inbox item %s has no numeric value", item.ID)
+	}
+	in.Metric, in.Value, in.Op, in.Metadata = body.Metric, v, body.Op, body.Metadata
+	if in.Metric == "" {
+		in.Metric = body.MetricID
+	}
+	if body.Source != "" {
+		in.Source = body.Source
+	}
+	if len(body.Timestamp) > 0 && string(body.Timestamp) != "null" {
+		if ts, err := intake.ParseTime(body.Timestamp); err == nil {
+			in.Timestamp = ts
+		}
+	}
+	return in, nil
+}
+
+// asInvalid makes a missing item a non-retryable failure: retrying will not
+// bring it back.
+func asInvalid(err error) error {
+	if intake.ErrorCode(err) == intake.ErrNotFound {
+		return intake.Invalid("item", "%v", err)
+	}
+	return err
+}
+
+// ReplayTarget is one item a replay will re-run, with the key that makes
+// replaying it idempotent: it changes only when the item or its rules do.
+type ReplayTarget struct {
+	ItemID string
+	Key    string
+}
+
+// SelectReplayInput is the input of SelectReplay.
+type SelectReplayInput struct {
+	ProjectID string
+	Selection store.InboxSelection
+}
+
+// SelectReplayResult is the items a replay re-runs.
+type SelectReplayResult struct {
+	Targets []ReplayTarget
+}
+
+// SelectReplay picks the open items a replay re-runs, each with its key.
+func (a *Activities) SelectReplay(ctx context.Context, in SelectReplayInput) (SelectReplayResult, error) {
+	items, err := a.Store.OpenInboxItems(ctx, in.ProjectID, in.Selection)
+	if err != nil {
+		return SelectReplayResult{}, err
+	}
+	versions := map[string]int{}
+	var out SelectReplayResult
+	for _, it := range items {
+		v, ok := versions[it.Source]
+		if !ok && it.Kind == intake.KindData {
+			if _, v, err = a.Store.LatestRules(ctx, store.RuleScope{ProjectID: in.ProjectID, Source: it.Source}); err != nil {
+				return out, err
+			}
+			versions[it.Source] = v
+		}
+		out.Targets = append(out.Targets, ReplayTarget{ItemID: it.ID, Key: ReplayKey(it, v)})
+	}
+	return out, nil
+}
+
+// ReplayKey identifies one replay of an item: the same item in the same
+// state under the same rules version replays once.
+func ReplayKey(it store.InboxItem, rulesVersion int) string {
+	return fmt.Sprintf("%s-%d-v%d", it.ID, it.UpdatedAt.UnixMilli(), rulesVersion)
+}
