@@ -152,7 +152,7 @@ func parseRule(o object) (intake.Rule, error) {
 		if !mapping.IsPath(field) {
 			return r, intake.Invalid("sourceField", "sourceField must be a field path such as totals.net")
 		}
-		r.Name, r.SourceField, r.Value = field, field, mapping.FieldPath(field)
+		r = mapping.FieldMapping(r.ID, field, r.Metric)
 	} else {
 		if r.Name, err = o.requiredStr("name", 200); err != nil {
 			return r, err

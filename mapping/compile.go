@@ -145,3 +145,9 @@ func locate(rule, field, src string, err error) CompileError {
 	first, _, _ := strings.Cut(src, "\n")
 	return CompileError{Rule: rule, Field: field, Line: 1, Column: 1, Message: err.Error(), Snippet: "\n | " + first + "\n | ^"}
 }
+
+// FieldMapping is the rule a {sourceField, metricId} mapping stands for:
+// the number at that payload path, written to that metric.
+func FieldMapping(id, field, metric string) intake.Rule {
+	return intake.Rule{ID: id, Name: field, Metric: metric, SourceField: field, Value: FieldPath(field), Enabled: true}
+}

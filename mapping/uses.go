@@ -13,6 +13,7 @@ import (
 // matching rule reads can be reported as unmapped.
 func payloadPaths(programs ...*vm.Program) []string {
 	var paths []string
+	seen := map[string]bool{}
 	for _, p := range programs {
 		if p == nil {
 			continue
@@ -24,7 +25,8 @@ func payloadPaths(programs ...*vm.Program) []string {
 			if v.inner[m] {
 				continue
 			}
-			if path, ok := memberPath(m); ok {
+			if path, ok := memberPath(m); ok && !seen[path] {
+				seen[path] = true
 				paths = append(paths, path)
 			}
 		}

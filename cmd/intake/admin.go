@@ -25,6 +25,7 @@ const adminUsage = `Usage: intake admin [--url URL] [--token TOKEN] <resource> <
   keys revoke ID
   metrics create --key KEY --name NAME [--unit UNIT] [--value N]
   metrics list
+  mappings test --file rules.yaml --payload sample.json   (offline: no URL or token)
 
 The token is INTAKE_TOKEN, else INTAKE_ADMIN_TOKEN; the URL is INTAKE_URL.
 `
@@ -53,6 +54,9 @@ func runAdmin(ctx context.Context, cfg config.Config, args []string, stdout io.W
 		return errors.New("missing resource and action\n\n" + adminUsage)
 	}
 	name := args[0] + " " + args[1]
+	if name == "mappings test" {
+		return runMappingsTest(args[2:], stdout)
+	}
 	act, ok := adminActions[name]
 	if !ok {
 		return fmt.Errorf("unknown action %q\n\n%s", name, adminUsage)
