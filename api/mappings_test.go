@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"strings"
 	"sync"
 	"testing"
 
@@ -123,5 +124,20 @@ func TestInboxAssignThenReplayOnce(t *testing.T) {
 	if wfType != "ReplayInbox" || counts[enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED] != 2 ||
 		counts[enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED] != 2 {
 		t.Fatalf("replay history: type %s, %v", wfType, counts)
+	}
+}
+
+func TestRuleFailingAtRunTimeInboxesWithTheError(t *testing.T) {
+	p := newProject(t)
+	want(t, do(t, "POST", "/api/admin/mappings", p.adminKey, `{"source": "shop", "rules": [
+		{"name": "third line", "metric": "revenue", "value": "payload.lines[2].amount"},
+		{"name": "count", "metric": "revenue", "value": "len(payload.lines)", "op": "add"}]}`), 201)
+	r := do(t, "POST", "/api/ingest/data", p.ingestKey, `{"source": "shop", "lines": [{"amount": 5}]}`)
+	want(t, r, 200)
+	if r.body["inboxed"] != true || !strings.Contains(r.str("message"), `rule "third line"`) || !strings.Contains(r.str("message"), "out of range") {
+		t.Fatalf("answer %s", r.raw)
+	}
+	if pts := p.points(t); len(pts) != 1 || pts[0].Value != 1 {
+		t.Fatalf("the rule that worked was not applied: %+v", pts)
 	}
 }
