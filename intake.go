@@ -118,6 +118,10 @@ type Rule struct {
 	Op          string `json:"op,omitempty"`
 	Enabled     bool   `json:"enabled"`
 	SourceField string `json:"source_field,omitempty"`
+	// Create makes the metric on first use, named Metric, with Unit (a unit
+	// or an expression giving one, such as upper(event.data.currency)).
+	Create bool   `json:"create,omitempty"`
+	Unit   string `json:"unit,omitempty"`
 }
 
 // TaskInput is one task pushed to /api/ingest/tasks. ID is the sender's own
@@ -146,4 +150,17 @@ type DataResult struct {
 	InboxID     string         `json:"inbox_id,omitempty"`
 	Reason      string         `json:"reason,omitempty"`
 	RuleVersion int            `json:"rule_version,omitempty"`
+}
+
+// Event is one normalized provider event: what a webhook delivery carries,
+// whatever the provider's format. ID is the provider's own id (or a key
+// built from its identifying fields), the dedupe key of its workflow.
+type Event struct {
+	ID         string         `json:"id"`
+	Type       string         `json:"type"`
+	OccurredAt time.Time      `json:"occurred_at"`
+	Source     string         `json:"source"`
+	Data       map[string]any `json:"data"`
+	// Payload is the event as delivered (one element of a batch body).
+	Payload map[string]any `json:"payload"`
 }

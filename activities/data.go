@@ -69,9 +69,13 @@ func dataUpdate(in ApplyDataInput, payload map[string]any, outcomes []mapping.Ou
 			ts = *o.Timestamp
 		}
 		d.Fields = append(d.Fields, o.SourceField)
-		d.Updates = append(d.Updates, intake.MetricInput{
+		update := intake.MetricInput{
 			Metric: o.Metric, Value: o.Value, Op: o.Op, Timestamp: ts, Source: in.Source, RuleVersion: version,
-		})
+		}
+		if o.Create {
+			update.Create = &intake.MetricSpec{Key: MetricKey(o.Metric), Name: o.Metric, Unit: o.Unit}
+		}
+		d.Updates = append(d.Updates, update)
 		reads = append(reads, o.Reads...)
 	}
 	for _, leaf := range mapping.Leaves(payload, dataEnvelope) {
@@ -93,4 +97,27 @@ func dataUpdate(in ApplyDataInput, payload map[string]any, outcomes []mapping.Ou
 
 func scopeKey(s store.RuleScope) string {
 	return s.ProjectID + "/" + s.ConnectorID + "/" + s.Source
+}
+
+// MetricKey makes a snake_case key from a metric name: "Invoice Paid" is
+// invoice_paid.
+func MetricKey(name string) string {
+	var b strings.Builder
+	sep := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			if sep && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r)
+			sep = false
+		default:
+			sep = true
+		}
+	}
+	if b.Len() == 0 || b.String()[0] >= '0' && b.String()[0] <= '9' {
+		return "m_" + b.String()
+	}
+	return b.String()
 }

@@ -56,6 +56,7 @@ type compiled struct {
 	rule                   intake.Rule
 	when, value, timestamp *vm.Program
 	metric                 *vm.Program // nil when the metric is a literal
+	unit                   *vm.Program // nil when the unit is a literal
 	reads                  []string    // payload paths the rule reads
 }
 
@@ -120,7 +121,10 @@ func Compile(rules []intake.Rule, version int) (*Program, error) {
 		if IsMetricExpression(r.Metric) {
 			field("metric", r.Metric, &c.metric, expr.AsKind(reflect.String))
 		}
-		c.reads = payloadPaths(c.when, c.value, c.timestamp, c.metric)
+		if r.Unit != "" && IsMetricExpression(r.Unit) {
+			field("unit", r.Unit, &c.unit, expr.AsKind(reflect.String))
+		}
+		c.reads = payloadPaths(c.when, c.value, c.timestamp, c.metric, c.unit)
 		p.rules = append(p.rules, c)
 	}
 	if len(errs) > 0 {

@@ -21,7 +21,10 @@ type Outcome struct {
 	Timestamp   *time.Time `json:"timestamp,omitempty"`
 	SourceField string     `json:"source_field,omitempty"`
 	Reads       []string   `json:"reads,omitempty"`
-	Error       string     `json:"error,omitempty"`
+	// Create and Unit: make the metric on first use, in this unit.
+	Create bool   `json:"create,omitempty"`
+	Unit   string `json:"unit,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // Eval runs every enabled rule against env, in order. A rule that fails at
@@ -33,7 +36,7 @@ func (p *Program) Eval(env Env) []Outcome {
 			continue
 		}
 		o := Outcome{Rule: c.rule.Name, RuleID: c.rule.ID, Op: c.rule.Op, SourceField: c.rule.SourceField,
-			Metric: c.rule.Metric, Reads: c.reads}
+			Metric: c.rule.Metric, Reads: c.reads, Create: c.rule.Create, Unit: c.rule.Unit}
 		if err := c.eval(env, &o); err != nil {
 			o.Matched, o.Error = false, err.Error()
 		}
@@ -74,6 +77,13 @@ func (c compiled) eval(env Env, o *Outcome) error {
 		if o.Metric, _ = m.(string); o.Metric == "" {
 			return fmt.Errorf("metric: the expression gave no metric")
 		}
+	}
+	if c.unit != nil {
+		u, err := run(c.unit, env)
+		if err != nil {
+			return fmt.Errorf("unit: %w", err)
+		}
+		o.Unit, _ = u.(string)
 	}
 	if c.timestamp != nil {
 		t, err := run(c.timestamp, env)
