@@ -37,12 +37,13 @@ type Principal struct {
 
 // Call kinds, recorded on every call and as the IntakeKind search attribute.
 const (
-	KindMetric = "metric"
-	KindBatch  = "batch"
-	KindCustom = "custom"
-	KindData   = "data"
-	KindTasks  = "tasks"
-	KindReplay = "replay"
+	KindMetric  = "metric"
+	KindBatch   = "batch"
+	KindCustom  = "custom"
+	KindData    = "data"
+	KindTasks   = "tasks"
+	KindReplay  = "replay"
+	KindWebhook = "webhook"
 )
 
 // Call statuses, as GET /api/ingest/{id} and /api/admin/calls report them.

@@ -46,13 +46,16 @@ func (a *Activities) ApplyData(ctx context.Context, in ApplyDataInput) (ApplyDat
 	if err != nil {
 		return ApplyDataResult{}, err
 	}
-	d := dataUpdate(in, payload, outcomes, version)
+	d := decide(in, payload, outcomes, version, true)
 	res, err := a.Store.ApplyData(ctx, c, d)
 	return ApplyDataResult{Result: res, Rules: outcomes}, classify(err)
 }
 
-// dataUpdate decides what a data call writes from its rules' outcomes.
-func dataUpdate(in ApplyDataInput, payload map[string]any, outcomes []mapping.Outcome, version int) store.DataUpdate {
+// decide turns the rules' outcomes into what a call writes. With
+// reportUnmapped, fields that no matching rule read send the payload to the
+// inbox too (pushed objects); provider events carry far more than any rule
+// reads, so for them only no match or a failing rule does.
+func decide(in ApplyDataInput, payload map[string]any, outcomes []mapping.Outcome, version int, reportUnmapped bool) store.DataUpdate {
 	d := store.DataUpdate{Source: in.Source, Raw: in.Payload, RuleVersion: version}
 	var reads []string
 	var problems []string
@@ -79,7 +82,7 @@ func dataUpdate(in ApplyDataInput, payload map[string]any, outcomes []mapping.Ou
 		reads = append(reads, o.Reads...)
 	}
 	for _, leaf := range mapping.Leaves(payload, dataEnvelope) {
-		if !mapping.Covers(reads, leaf) {
+		if reportUnmapped && !mapping.Covers(reads, leaf) {
 			d.Unmapped = append(d.Unmapped, leaf)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/connectors"
 	"github.com/intakehq/intake/mapping"
 	"github.com/intakehq/intake/store"
 )
@@ -38,6 +39,16 @@ func (a *Activities) ReplayItem(ctx context.Context, in ReplayItemInput) (Replay
 	if item.Status != store.InboxOpen {
 		return ReplayItemResult{Resolved: item.Status == store.InboxResolved, Reason: "the item is " + item.Status}, nil
 	}
+	if item.Kind == intake.KindWebhook {
+		var e intake.Event
+		if err := json.Unmarshal([]byte(item.Payload), &e); err != nil {
+			return ReplayItemResult{}, classify(intake.Invalid("payload", "inbox item %s holds no event", item.ID))
+		}
+		call := in.Call
+		call.ConnectorID = item.ConnectorID
+		res, err := a.ApplyEvent(ctx, ApplyEventInput{Call: call, Provider: item.Source, Event: e, InboxItemID: item.ID})
+		return ReplayItemResult{Resolved: err == nil && res.Result.Reason == "", Reason: res.Result.Reason, Rules: res.Rules}, err
+	}
 	if item.Kind == intake.KindData {
 		var payload map[string]any
 		if err := json.Unmarshal([]byte(item.Payload), &payload); err != nil {
@@ -49,7 +60,7 @@ func (a *Activities) ReplayItem(ctx context.Context, in ReplayItemInput) (Replay
 		if err != nil {
 			return ReplayItemResult{}, err
 		}
-		d := dataUpdate(din, payload, outcomes, version)
+		d := decide(din, payload, outcomes, version, true)
 		d.InboxItemID = item.ID
 		res, err := a.Store.ApplyData(ctx, c, d)
 		return ReplayItemResult{Resolved: err == nil && res.Reason == "", Reason: res.Reason, Rules: outcomes}, classify(err)
@@ -64,16 +75,33 @@ func (a *Activities) ReplayItem(ctx context.Context, in ReplayItemInput) (Replay
 
 // evaluate runs the rules in force for a data payload's source.
 func (a *Activities) evaluate(ctx context.Context, projectID string, in ApplyDataInput, payload map[string]any) ([]mapping.Outcome, int, error) {
-	scope := store.RuleScope{ProjectID: projectID, Source: in.Source}
-	rules, version, err := a.Store.LatestRules(ctx, scope)
+	prog, err := a.program(ctx, store.RuleScope{ProjectID: projectID, Source: in.Source}, in.Source)
 	if err != nil {
 		return nil, 0, err
 	}
-	prog, err := a.rules().Program(scopeKey(scope), version, rules)
+	return prog.Eval(mapping.DataEnv(payload, in.Source, in.DataType, in.Call.IngestID, in.Timestamp)), prog.Version, nil
+}
+
+// program is the compiled rule set in force for scope. A scope that never
+// saved rules gets the default rules of provider, when there is one: a
+// Stripe connector works before anyone writes a rule.
+func (a *Activities) program(ctx context.Context, scope store.RuleScope, provider string) (*mapping.Program, error) {
+	rules, version, err := a.Store.LatestRules(ctx, scope)
 	if err != nil {
-		return nil, 0, fmt.Errorf("rules of %q v%d: %w", in.Source, version, err)
+		return nil, err
 	}
-	return prog.Eval(mapping.DataEnv(payload, in.Source, in.DataType, in.Call.IngestID, in.Timestamp)), version, nil
+	key := scopeKey(scope)
+	if version == 0 {
+		if p, ok := connectors.Lookup(provider); ok {
+			rules, key = p.Rules, "provider/"+provider
+		}
+	}
+	prog, err := a.rules().Program(key, version, rules)
+	if err != nil {
+		// Saved rules always compiled when saved: this is a bug or a manual edit.
+		return nil, fmt.Errorf("rules of %s v%d: %w", key, version, err)
+	}
+	return prog, nil
 }
 
 // metricFromItem reads an inboxed metric update back: a single metric's or
@@ -148,12 +176,16 @@ func (a *Activities) SelectReplay(ctx context.Context, in SelectReplayInput) (Se
 	versions := map[string]int{}
 	var out SelectReplayResult
 	for _, it := range items {
-		v, ok := versions[it.Source]
-		if !ok && it.Kind == intake.KindData {
-			if _, v, err = a.Store.LatestRules(ctx, store.RuleScope{ProjectID: in.ProjectID, Source: it.Source}); err != nil {
+		scope := store.RuleScope{ProjectID: in.ProjectID, Source: it.Source}
+		if it.Kind == intake.KindWebhook {
+			scope = store.RuleScope{ProjectID: in.ProjectID, ConnectorID: it.ConnectorID}
+		}
+		v, ok := versions[scopeKey(scope)]
+		if !ok && (it.Kind == intake.KindData || it.Kind == intake.KindWebhook) {
+			if _, v, err = a.Store.LatestRules(ctx, scope); err != nil {
 				return out, err
 			}
-			versions[it.Source] = v
+			versions[scopeKey(scope)] = v
 		}
 		out.Targets = append(out.Targets, ReplayTarget{ItemID: it.ID, Key: ReplayKey(it, v)})
 	}

@@ -69,8 +69,8 @@ func (s *Server) assignInboxItem(c *fiber.Ctx) error {
 	if it.Status != store.InboxOpen {
 		return intake.Errorf(intake.ErrConflict, "inbox item %s is %s", it.ID, it.Status)
 	}
-	if it.Kind != intake.KindData {
-		return intake.Errorf(intake.ErrConflict, "rules map data calls; for a %s item create the metric it names, then replay", it.Kind)
+	if it.Kind != intake.KindData && it.Kind != intake.KindWebhook {
+		return intake.Errorf(intake.ErrConflict, "rules map data calls and webhook events; for a %s item create the metric it names, then replay", it.Kind)
 	}
 	o, err := decodeObject(c.Body())
 	if err != nil {
@@ -84,6 +84,9 @@ func (s *Server) assignInboxItem(c *fiber.Ctx) error {
 		return compileError(err)
 	}
 	scope := store.RuleScope{ProjectID: p.ProjectID, Source: it.Source}
+	if it.Kind == intake.KindWebhook {
+		scope = store.RuleScope{ProjectID: p.ProjectID, ConnectorID: it.ConnectorID}
+	}
 	rules, version, err := s.store.EditRules(c.UserContext(), scope, func(current []intake.Rule) ([]intake.Rule, error) {
 		return append(append([]intake.Rule(nil), current...), r), nil
 	})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	lru "github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/mapping"
 	"github.com/intakehq/intake/store"
@@ -33,6 +34,10 @@ type Store interface {
 	ListCalls(ctx context.Context, projectID string, p store.Page) ([]store.Call, string, error)
 	ListInbox(ctx context.Context, projectID string, f store.InboxFilter, p store.Page) ([]store.InboxItem, string, error)
 	GetInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
+	CreateConnector(ctx context.Context, c *store.Connector, key *store.APIKey) error
+	GetConnector(ctx context.Context, id string) (store.Connector, error)
+	ListConnectors(ctx context.Context, projectID string, p store.Page) ([]store.Connector, string, error)
+	UpdateConnector(ctx context.Context, projectID, id string, edit func(*store.Connector) error) (store.Connector, error)
 	DismissInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
 	ListTasks(ctx context.Context, projectID, source string, p store.Page) ([]store.Task, string, error)
 	LatestRules(ctx context.Context, scope store.RuleScope) ([]intake.Rule, int, error)
@@ -55,6 +60,9 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Logger receives internal errors.
 	Logger *slog.Logger
+	// PublicURL is the base URL providers call, for webhook URLs and the
+	// URLs HubSpot signs; the request's own when empty.
+	PublicURL string
 	// Clock replaces time.Now in tests.
 	Clock func() time.Time
 	// RateStorage counts requests per API key; share it (Redis) between
@@ -97,7 +105,10 @@ type Server struct {
 	auth     *authenticator
 	rules    *mapping.Cache
 	opts     Options
-	clock    func() time.Time
+	// connectors caches connector lookups for webhook deliveries.
+	connectors        *lru.LRU[string, store.Connector]
+	signatureFailures *prometheus.CounterVec
+	clock             func() time.Time
 }
 
 // MaxBody is the largest request body accepted by any route.
@@ -122,6 +133,8 @@ func New(st Store, tc client.Client, opts Options) *Server {
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           2 * time.Minute,
 	})
+	s.connectors = lru.NewLRU[string, store.Connector](keyCacheSize, nil, opts.KeyCacheTTL)
+	s.signatureFailures = newSignatureFailures(opts.Registry)
 	s.app.Use(httpMetrics(opts.Registry))
 	s.routes()
 	return s
@@ -146,6 +159,11 @@ func (s *Server) routes() {
 	app.Get("/api/admin/metrics", admin, s.listMetrics)
 	app.Get("/api/admin/metrics/:id/points", admin, s.listPoints)
 	app.Get("/api/admin/calls", admin, s.listCalls)
+	app.Post("/api/admin/connectors", admin, s.createConnector)
+	app.Get("/api/admin/connectors", admin, s.listConnectors)
+	app.Get("/api/admin/connectors/:id", admin, s.getConnector)
+	app.Patch("/api/admin/connectors/:id", admin, s.updateConnector)
+	app.Post("/api/admin/connectors/:id/rotate", admin, s.rotateSecret)
 	app.Get("/api/admin/inbox", admin, s.listInbox)
 	app.Get("/api/admin/inbox/:id", admin, s.getInboxItem)
 	app.Post("/api/admin/inbox/replay", admin, s.replayInbox)
@@ -165,6 +183,7 @@ func (s *Server) routes() {
 	app.Post("/api/ingest/tasks", ingest, s.ingestTasks)
 	app.Get("/api/ingest/:id", ingest, s.ingestStatus)
 	app.Post("/api/webhooks/custom", ingest, s.customWebhook)
+	app.Post("/api/webhook/:provider", s.webhook)
 }
 
 // App is the Fiber app, for Listen and for tests' app.Test.

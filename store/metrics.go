@@ -124,7 +124,7 @@ func (s *Store) ApplyMetrics(ctx context.Context, c CallRecord, source string, i
 
 func inbox(tx *gorm.DB, c CallRecord, source, payload, reason string) (string, error) {
 	item := InboxItem{
-		ID: intake.NewID("inb"), ProjectID: c.ProjectID, CallID: c.IngestID, Source: source,
+		ID: intake.NewID("inb"), ProjectID: c.ProjectID, CallID: c.IngestID, ConnectorID: c.ConnectorID, Source: source,
 		Kind: c.Kind, Payload: payload, Status: InboxOpen, Reason: reason,
 	}
 	return item.ID, tx.Create(&item).Error

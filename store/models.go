@@ -3,7 +3,7 @@ package store
 import "time"
 
 // models lists every table, in the order AutoMigrate creates them.
-var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}, &RuleSet{}, &Task{}}
+var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}, &RuleSet{}, &Task{}, &Connector{}}
 
 // Project is a tenant; every other row belongs to exactly one.
 type Project struct {
@@ -27,6 +27,8 @@ type APIKey struct {
 	RevokedAt  *time.Time `json:"revoked_at"`
 	ExpiresAt  *time.Time `json:"expires_at"`
 	RateLimit  *int       `json:"rate_limit"`
+	// ConnectorID is set on a connector's own key (generic, salesdash).
+	ConnectorID string `gorm:"size:40" json:"connector_id,omitempty"`
 }
 
 // Metric is a dashboard number. ValueAt is the timestamp of the point that
@@ -75,11 +77,13 @@ type InboxItem struct {
 	ID        string `gorm:"primaryKey;size:40" json:"id"`
 	ProjectID string `gorm:"size:40;not null;index" json:"-"`
 	CallID    string `gorm:"size:64;not null;index" json:"call_id"`
-	Source    string `gorm:"size:200" json:"source"`
-	Kind      string `gorm:"size:40;not null" json:"kind"`
-	Reason    string `gorm:"type:text;not null" json:"reason"`
-	Payload   string `gorm:"type:text;not null" json:"-"`
-	Status    string `gorm:"size:16;not null;index" json:"status"`
+	// ConnectorID is the connector whose event this is, for webhook items.
+	ConnectorID string `gorm:"size:40" json:"connector_id,omitempty"`
+	Source      string `gorm:"size:200" json:"source"`
+	Kind        string `gorm:"size:40;not null" json:"kind"`
+	Reason      string `gorm:"type:text;not null" json:"reason"`
+	Payload     string `gorm:"type:text;not null" json:"-"`
+	Status      string `gorm:"size:16;not null;index" json:"status"`
 	// ResolvedBy is the ingest ID of the replay that applied the item.
 	ResolvedBy string    `gorm:"size:64" json:"resolved_by,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`

@@ -33,6 +33,7 @@ func Register(r sdkworker.Registry, deps Deps) {
 	r.RegisterWorkflow(workflows.IngestBatch)
 	r.RegisterWorkflow(workflows.IngestData)
 	r.RegisterWorkflow(workflows.IngestTasks)
+	r.RegisterWorkflow(workflows.IngestEvent)
 	r.RegisterWorkflow(workflows.ReplayInbox)
 	r.RegisterWorkflow(workflows.ReplayItem)
 	r.RegisterActivity(&activities.Activities{Store: deps.Store})

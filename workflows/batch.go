@@ -49,3 +49,18 @@ func IngestTasks(ctx workflow.Context, in IngestTasksInput) (IngestTasksResult, 
 	err := workflow.ExecuteLocalActivity(applyOptions(ctx), a.UpsertTasks, in).Get(ctx, &out)
 	return out, err
 }
+
+// IngestEventInput is the input of IngestEvent.
+type IngestEventInput = activities.ApplyEventInput
+
+// IngestEventResult is the result of IngestEvent.
+type IngestEventResult = activities.ApplyEventResult
+
+// IngestEvent applies one provider event. Its workflow ID carries the
+// provider's event id, so a redelivery, even days later, is the same call.
+func IngestEvent(ctx workflow.Context, in IngestEventInput) (IngestEventResult, error) {
+	var a *activities.Activities
+	var out IngestEventResult
+	err := workflow.ExecuteLocalActivity(applyOptions(ctx), a.ApplyEvent, in).Get(ctx, &out)
+	return out, err
+}

@@ -115,7 +115,7 @@ func runServe(ctx context.Context, cfg config.Config) error {
 		log.Warn("INTAKE_ADMIN_TOKEN is not set: projects cannot be created through this API")
 	}
 	go ensureSearchAttributes(ctx, tc, cfg.TemporalNamespace, log)
-	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, Registry: reg, Logger: log}
+	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, Registry: reg, Logger: log, PublicURL: cfg.PublicURL}
 	if cfg.RedisURL == "" {
 		log.Warn("INTAKE_REDIS_URL is not set: rate limits are counted per API process")
 	} else {

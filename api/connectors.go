@@ -1,0 +1,240 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/connectors"
+	"github.com/intakehq/intake/store"
+)
+
+// signedProviders cannot work without a secret: verification never falls
+// open.
+var signedProviders = map[string]bool{"stripe": true, "hubspot": true, "quickbooks": true}
+
+// connectorSettings are the settings a connector takes, each checked.
+var connectorSettings = map[string]func(string) error{
+	"timezone": func(v string) error {
+		_, err := time.LoadLocation(v)
+		return err
+	},
+	"unmatched": func(v string) error {
+		if v != "inbox" && v != "reject" {
+			return errorString(`must be "inbox" or "reject"`)
+		}
+		return nil
+	},
+	"public_url": func(v string) error {
+		if u, err := url.Parse(v); err != nil || u.Scheme == "" || u.Host == "" {
+			return errorString("must be an absolute URL")
+		}
+		return nil
+	},
+	"legacy_signatures": func(v string) error {
+		if v != "true" && v != "false" {
+			return errorString("must be true or false")
+		}
+		return nil
+	},
+	"signature_header": anyString, "event_id_path": anyString, "event_id_header": anyString, "event_type_path": anyString,
+}
+
+func anyString(string) error { return nil }
+
+// connectorJSON is a connector as the admin API shows it: never its secret.
+type connectorJSON struct {
+	store.Connector
+	Settings   map[string]string `json:"settings"`
+	HasSecret  bool              `json:"has_secret"`
+	WebhookURL string            `json:"webhook_url"`
+	Key        string            `json:"key,omitempty"`
+}
+
+func (s *Server) showConnector(c *fiber.Ctx, conn store.Connector) connectorJSON {
+	return connectorJSON{Connector: conn, Settings: conn.SettingsMap(), HasSecret: conn.Secret != "",
+		WebhookURL: s.baseURL(c) + "/api/webhook/" + conn.Type + "?connector_id=" + conn.ID}
+}
+
+// baseURL is INTAKE_PUBLIC_URL, else what this request was sent to.
+func (s *Server) baseURL(c *fiber.Ctx) string {
+	if s.opts.PublicURL != "" {
+		return strings.TrimRight(s.opts.PublicURL, "/")
+	}
+	return c.BaseURL()
+}
+
+func parseSettings(o object) (map[string]string, error) {
+	out := map[string]string{}
+	raw, ok := o["settings"]
+	if !ok || isNull(raw) {
+		return out, nil
+	}
+	var m map[string]any
+	if raw[0] != '{' || json.Unmarshal(raw, &m) != nil {
+		return nil, intake.Invalid("settings", "settings must be an object")
+	}
+	for k, v := range m {
+		check, ok := connectorSettings[k]
+		if !ok {
+			return nil, intake.Invalid("settings."+k, "unknown setting %q", k)
+		}
+		str, ok := v.(string)
+		if b, isBool := v.(bool); isBool {
+			str, ok = map[bool]string{true: "true", false: "false"}[b], true
+		}
+		if !ok {
+			return nil, intake.Invalid("settings."+k, "settings.%s must be a string", k)
+		}
+		if err := check(str); err != nil {
+			return nil, intake.Invalid("settings."+k, "settings.%s %v", k, err)
+		}
+		out[k] = str
+	}
+	return out, nil
+}
+
+func (s *Server) createConnector(c *fiber.Ctx) error {
+	o, err := decodeObject(c.Body())
+	if err != nil {
+		return err
+	}
+	typ, err := o.requiredStr("type", 40)
+	if err != nil {
+		return err
+	}
+	if _, ok := connectors.Lookup(typ); !ok {
+		return intake.Invalid("type", "type must be one of %s", strings.Join(connectors.Names(), ", "))
+	}
+	name, err := o.requiredStr("name", 200)
+	if err != nil {
+		return err
+	}
+	secret, err := o.str("secret", 500)
+	if err != nil {
+		return err
+	}
+	if signedProviders[typ] && secret == "" {
+		return intake.Invalid("secret", "a %s connector needs its signing secret", typ)
+	}
+	settings, err := parseSettings(o)
+	if err != nil {
+		return err
+	}
+	raw, _ := json.Marshal(settings)
+	p := principal(c)
+	conn := store.Connector{ID: intake.NewID("c"), ProjectID: p.ProjectID, Type: typ, Name: name, Secret: secret,
+		Settings: string(raw), Enabled: true}
+	var key *store.APIKey
+	var plain string
+	if typ == connectors.Generic.Name {
+		plain = intake.NewAPIKey()
+		k := newKeyRow(plain, name+" (connector)", intake.ScopeIngest, nil)
+		k.ProjectID, k.ConnectorID = p.ProjectID, conn.ID
+		key = &k
+	}
+	if err := s.store.CreateConnector(c.UserContext(), &conn, key); err != nil {
+		return err
+	}
+	out := s.showConnector(c, conn)
+	out.Key = plain
+	return c.Status(fiber.StatusCreated).JSON(out)
+}
+
+func (s *Server) listConnectors(c *fiber.Ctx) error {
+	return paged(c, func(ctx context.Context, pg store.Page) ([]connectorJSON, string, error) {
+		rows, next, err := s.store.ListConnectors(ctx, principal(c).ProjectID, pg)
+		return mapRows(rows, next, err, func(conn store.Connector) connectorJSON { return s.showConnector(c, conn) })
+	})
+}
+
+func (s *Server) getConnector(c *fiber.Ctx) error {
+	conn, err := s.store.GetConnector(c.UserContext(), c.Params("id"))
+	if err != nil || conn.ProjectID != principal(c).ProjectID {
+		return intake.Errorf(intake.ErrNotFound, "connector not found")
+	}
+	return c.JSON(s.showConnector(c, conn))
+}
+
+// updateConnector changes a connector's name, settings or enabled state.
+func (s *Server) updateConnector(c *fiber.Ctx) error {
+	o, err := decodeObject(c.Body())
+	if err != nil {
+		return err
+	}
+	name, err := o.str("name", 200)
+	if err != nil {
+		return err
+	}
+	var settings map[string]string
+	if _, ok := o["settings"]; ok {
+		if settings, err = parseSettings(o); err != nil {
+			return err
+		}
+	}
+	var enabled *bool
+	if raw, ok := o["enabled"]; ok && !isNull(raw) {
+		var b bool
+		if json.Unmarshal(raw, &b) != nil {
+			return intake.Invalid("enabled", "enabled must be true or false")
+		}
+		enabled = &b
+	}
+	conn, err := s.store.UpdateConnector(c.UserContext(), principal(c).ProjectID, c.Params("id"), func(conn *store.Connector) error {
+		if name != "" {
+			conn.Name = name
+		}
+		if settings != nil {
+			raw, _ := json.Marshal(settings)
+			conn.Settings = string(raw)
+		}
+		if enabled != nil {
+			conn.Enabled = *enabled
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.forgetConnector(conn.ID)
+	return c.JSON(s.showConnector(c, conn))
+}
+
+// defaultOverlap is how long a rotated-out secret still verifies.
+const defaultOverlap = 24 * time.Hour
+
+// rotateSecret sets a new signing secret; the old one keeps verifying for
+// the overlap (default 24h) while the provider is switched over.
+func (s *Server) rotateSecret(c *fiber.Ctx) error {
+	o, err := decodeObject(c.Body())
+	if err != nil {
+		return err
+	}
+	secret, err := o.requiredStr("secret", 500)
+	if err != nil {
+		return err
+	}
+	overlap := defaultOverlap
+	if v, err := o.str("overlap", 20); err != nil {
+		return err
+	} else if v != "" {
+		if overlap, err = time.ParseDuration(v); err != nil || overlap < 0 || overlap > 30*24*time.Hour {
+			return intake.Invalid("overlap", "overlap must be a duration such as 24h, at most 720h")
+		}
+	}
+	now := s.now().UTC()
+	conn, err := s.store.UpdateConnector(c.UserContext(), principal(c).ProjectID, c.Params("id"), func(conn *store.Connector) error {
+		until := now.Add(overlap)
+		conn.PreviousSecret, conn.PreviousUntil, conn.Secret = conn.Secret, &until, secret
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.forgetConnector(conn.ID)
+	return c.JSON(s.showConnector(c, conn))
+}

@@ -1,0 +1,171 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/activities"
+	"github.com/intakehq/intake/connectors"
+	"github.com/intakehq/intake/mapping"
+	"github.com/intakehq/intake/store"
+	"github.com/intakehq/intake/workflows"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// maxWebhookBody bounds a delivery: its events travel in workflow inputs.
+const maxWebhookBody = 1 << 20
+
+// webhook receives a provider's delivery: the connector's own signature
+// scheme, then one workflow per event, acknowledged with 200 as soon as the
+// workflows have started.
+func (s *Server) webhook(c *fiber.Ctx) error {
+	provider, ok := connectors.Lookup(c.Params("provider"))
+	if !ok {
+		return intake.Errorf(intake.ErrNotFound, "no provider %q", c.Params("provider"))
+	}
+	// Fiber reuses the request's buffers: the ID outlives the handler as a
+	// cache key, so it is copied.
+	conn, err := s.connector(c.UserContext(), strings.Clone(c.Query("connector_id")))
+	if err != nil || conn.Type != provider.Name || !conn.Enabled {
+		return intake.Errorf(intake.ErrNotFound, "no enabled %s connector %q", provider.Name, c.Query("connector_id"))
+	}
+	if err := bodyWithin(c, maxWebhookBody); err != nil {
+		return err
+	}
+	settings := conn.SettingsMap()
+	req := connectors.Request{Method: c.Method(), Header: http.Header{}, Body: bytes.Clone(c.Body()), Settings: settings,
+		URL: s.baseURL(c) + c.OriginalURL()}
+	if u := settings["public_url"]; u != "" {
+		req.URL = u
+	}
+	c.Request().Header.VisitAll(func(k, v []byte) { req.Header.Add(string(k), string(v)) })
+	if err := s.authenticateDelivery(c, provider, conn, req); err != nil {
+		s.signatureFailures.WithLabelValues(provider.Name).Inc()
+		return err
+	}
+	events, err := provider.Normalize(req)
+	if err != nil {
+		return intake.Invalid("body", "%v", err)
+	}
+	if settings["unmatched"] == "reject" {
+		if err := s.rejectUnmatched(c.UserContext(), conn, provider, events); err != nil {
+			return err
+		}
+	}
+	started := make([]fiber.Map, len(events))
+	for i, e := range events {
+		call := activities.Call{
+			IngestID: eventIngestID(conn.ID, e.ID), ProjectID: conn.ProjectID, ConnectorID: conn.ID,
+			Kind: intake.KindWebhook, ReceivedAt: s.now().UTC(),
+			WorkflowID: workflows.WorkflowID(conn.ProjectID, conn.ID, e.ID),
+		}
+		attrs := workflows.Attrs{Project: conn.ProjectID, Connector: conn.ID, Source: provider.Name, Kind: intake.KindWebhook, EventType: e.Type}
+		if _, err := s.start(c.UserContext(), call.WorkflowID, attrs, workflows.IngestEvent,
+			workflows.IngestEventInput{Call: call, Provider: provider.Name, Event: e}); err != nil {
+			return err
+		}
+		started[i] = fiber.Map{"id": e.ID, "type": e.Type, "workflow_id": call.WorkflowID, "ingest_id": call.IngestID}
+	}
+	return c.JSON(fiber.Map{"ok": true, "received": len(events), "events": started})
+}
+
+// authenticateDelivery checks a delivery: the provider's signature with the
+// current secret, or the previous one during a rotation's overlap; a generic
+// connector without a secret takes its own Bearer key instead.
+func (s *Server) authenticateDelivery(c *fiber.Ctx, p connectors.Provider, conn store.Connector, r connectors.Request) error {
+	badSig := intake.Errorf(intake.ErrInvalidSignature, "the %s signature does not verify", p.Name)
+	if conn.Secret == "" {
+		if p.Name != connectors.Generic.Name {
+			return badSig // never fall open
+		}
+		pr, err := s.auth.principal(c.UserContext(), c.Get(fiber.HeaderAuthorization))
+		if err != nil {
+			return err
+		}
+		if pr.KeyID != conn.KeyID {
+			return intake.Errorf(intake.ErrInvalidAPIKey, "this key is not the connector's key")
+		}
+		return nil
+	}
+	now := s.now()
+	err := p.Verify([]byte(conn.Secret), r, now)
+	if err != nil && conn.PreviousSecret != "" && conn.PreviousUntil != nil && now.Before(*conn.PreviousUntil) {
+		err = p.Verify([]byte(conn.PreviousSecret), r, now)
+	}
+	if errors.Is(err, connectors.ErrSignature) {
+		badSig.Message += ": " + err.Error()
+		return badSig
+	}
+	return err
+}
+
+// rejectUnmatched answers 404 mapping_not_found, before anything starts,
+// when no rule matches any event of a delivery to a connector whose
+// unmatched policy is reject.
+func (s *Server) rejectUnmatched(ctx context.Context, conn store.Connector, p connectors.Provider, events []intake.Event) error {
+	scope := store.RuleScope{ProjectID: conn.ProjectID, ConnectorID: conn.ID}
+	rules, version, err := s.store.LatestRules(ctx, scope)
+	if err != nil {
+		return err
+	}
+	key := scope.ProjectID + "/" + scope.ConnectorID + "/"
+	if version == 0 {
+		rules, key = p.Rules, "provider/"+p.Name
+	}
+	prog, err := s.rules.Program(key, version, rules)
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		for _, o := range prog.Eval(mapping.Env{Payload: e.Payload, Event: mapping.Event{
+			Type: e.Type, ID: e.ID, OccurredAt: e.OccurredAt.Format(time.RFC3339Nano), Source: e.Source, Data: e.Data,
+		}}) {
+			if o.Matched {
+				return nil
+			}
+		}
+	}
+	return intake.Errorf(intake.ErrMappingNotFound, "no rule of this connector matches the delivery")
+}
+
+// eventIngestID is the ingest ID of a provider event: bounded in length
+// whatever the provider's ids, and distinct per connector.
+func eventIngestID(connectorID, eventID string) string {
+	sum := sha256.Sum256([]byte(connectorID + "\x00" + eventID))
+	return "whk_" + hex.EncodeToString(sum[:16])
+}
+
+// connector looks a connector up, cached briefly like API keys: deliveries
+// come in bursts.
+func (s *Server) connector(ctx context.Context, id string) (store.Connector, error) {
+	if !strings.HasPrefix(id, "c_") {
+		return store.Connector{}, intake.Errorf(intake.ErrNotFound, "no connector %q", id)
+	}
+	if c, ok := s.connectors.Get(id); ok {
+		return c, nil
+	}
+	c, err := s.store.GetConnector(ctx, id)
+	if err == nil {
+		s.connectors.Add(id, c)
+	}
+	return c, err
+}
+
+// forgetConnector drops a changed connector from the cache.
+func (s *Server) forgetConnector(id string) { s.connectors.Remove(id) }
+
+func newSignatureFailures(reg *prometheus.Registry) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "intake_webhook_signature_failures_total", Help: "Webhook deliveries refused for their signature, by provider.",
+	}, []string{"provider"})
+	reg.MustRegister(c)
+	return c
+}

@@ -1,0 +1,283 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/intakehq/intake/api"
+	"github.com/intakehq/intake/store"
+)
+
+var fixtureSecrets = map[string]string{
+	"stripe":     "whsec_test_acmehub_0123456789abcdef",
+	"hubspot":    "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy",
+	"quickbooks": "test-verifier-token-0000-1111-2222",
+	"generic":    "generic-test-secret-0001",
+}
+
+// webhookServer is an API whose clock stands at the fixtures' signing time.
+func webhookServer(t *testing.T) string {
+	t.Helper()
+	at := time.Unix(1767261600, 0).Add(30 * time.Second)
+	srv := api.New(e2e.store, e2e.temporal, api.Options{AdminToken: adminToken, Clock: func() time.Time { return at }})
+	base, stop, err := listen(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return base
+}
+
+// delivery is a signed fixture: its body, headers, and the URL it was signed for.
+type delivery struct {
+	body      []byte
+	headers   []string
+	signedURL string
+}
+
+func loadFixture(t *testing.T, provider, name string) delivery {
+	t.Helper()
+	dir := filepath.Join("..", "connectors", "testdata", provider)
+	body, err := os.ReadFile(filepath.Join(dir, name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hs map[string]string
+	raw, _ := os.ReadFile(filepath.Join(dir, name+".headers.json"))
+	if err := json.Unmarshal(raw, &hs); err != nil {
+		t.Fatal(err)
+	}
+	d := delivery{body: body}
+	for k, v := range hs {
+		if k == "_request_uri_signed" {
+			d.signedURL = v
+			continue
+		}
+		d.headers = append(d.headers, k, v)
+	}
+	return d
+}
+
+func newConnector(t *testing.T, p project, typ, secret string, settings map[string]any) map[string]any {
+	t.Helper()
+	body := map[string]any{"type": typ, "name": typ, "settings": settings}
+	if secret != "" {
+		body["secret"] = secret
+	}
+	r := do(t, "POST", "/api/admin/connectors", p.adminKey, body)
+	want(t, r, 201)
+	if r.body["has_secret"] != (secret != "") || strings.Contains(string(r.raw), secret+`"`) && secret != "" {
+		t.Fatalf("connector %s", r.raw)
+	}
+	return r.body
+}
+
+// post sends a delivery raw, with its own headers only.
+func post(t *testing.T, url string, d delivery) response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(string(d.body)))
+	for i := 0; i+1 < len(d.headers); i += 2 {
+		req.Header.Set(d.headers[i], d.headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := response{status: resp.StatusCode, header: resp.Header}
+	_ = json.NewDecoder(resp.Body).Decode(&out.body)
+	out.raw, _ = json.Marshal(out.body)
+	return out
+}
+
+// settle waits for every workflow a delivery started.
+func settle(t *testing.T, r response) {
+	t.Helper()
+	events, _ := r.body["events"].([]any)
+	for _, e := range events {
+		id := e.(map[string]any)["workflow_id"].(string)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := e2e.temporal.GetWorkflow(ctx, id, "").Get(ctx, nil)
+		cancel()
+		if err != nil {
+			t.Fatalf("workflow %s: %v", id, err)
+		}
+	}
+}
+
+func metricsByName(t *testing.T, p project) map[string]string {
+	t.Helper()
+	rows, _, err := e2e.store.ListMetrics(context.Background(), p.id, store.Page{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, m := range rows {
+		out[m.Name] = m.Unit + " " + strings.TrimRight(strings.TrimRight(jsonNum(m.Value), "0"), ".")
+	}
+	return out
+}
+
+func jsonNum(v float64) string {
+	b, _ := json.Marshal(v)
+	if !strings.Contains(string(b), ".") {
+		return string(b) + ".0"
+	}
+	return string(b)
+}
+
+func TestProviderFixturesUpdateTheirMetrics(t *testing.T) {
+	base := webhookServer(t)
+	tests := []struct {
+		provider, fixture string
+		want              map[string]string // metric name -> "unit value"
+		inboxed           int
+	}{
+		{"stripe", "invoice.paid", map[string]string{"Invoice Paid": "EUR 49"}, 0},
+		{"stripe", "invoice.payment_failed", map[string]string{"Payment Failed": "count 1"}, 0},
+		{"stripe", "charge.succeeded", map[string]string{"Charge Amount": "EUR 49"}, 0},
+		{"stripe", "customer.subscription.created", map[string]string{"Subscription Amount": "EUR 147"}, 0},
+		{"stripe", "customer.subscription.created.legacy-2020-08-27", map[string]string{"Subscription Amount": "EUR 98"}, 0},
+		{"stripe", "customer.subscription.deleted", map[string]string{"Subscription Cancelled": "count 1"}, 0},
+		{"hubspot", "contact.creation", map[string]string{"New Contact": "count 1"}, 0},
+		{"hubspot", "deal.creation", map[string]string{"New Deal": "count 1"}, 0},
+		{"hubspot", "deal.propertyChange", map[string]string{"Deal Amount": " 14700"}, 1},
+		{"quickbooks", "legacy.invoice-payment-customer", map[string]string{"Invoices Created": "count 1", "Payments Received": "count 1", "Invoices Voided": "count 1"}, 1},
+		{"quickbooks", "cloudevents.invoice-payment", map[string]string{"Invoices Created": "count 1", "Payments Received": "count 1"}, 1},
+		{"quickbooks", "legacy.multi-realm", map[string]string{}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.provider+"/"+tt.fixture, func(t *testing.T) {
+			p := newProject(t)
+			d := loadFixture(t, tt.provider, tt.fixture)
+			settings := map[string]any{}
+			if d.signedURL != "" {
+				settings["public_url"] = d.signedURL
+			}
+			conn := newConnector(t, p, tt.provider, fixtureSecrets[tt.provider], settings)
+			r := post(t, base+"/api/webhook/"+tt.provider+"?connector_id="+conn["id"].(string), d)
+			want(t, r, 200)
+			settle(t, r)
+			got := metricsByName(t, p)
+			for name, v := range tt.want {
+				if got[name] != v {
+					t.Errorf("metric %q = %q, want %q (all: %v)", name, got[name], v, got)
+				}
+			}
+			delete(got, "Revenue")
+			if len(got) != len(tt.want) {
+				t.Errorf("metrics %v, want only %v", got, tt.want)
+			}
+			inbox, _, _ := e2e.store.ListInbox(context.Background(), p.id, store.InboxFilter{}, store.Page{})
+			if len(inbox) != tt.inboxed {
+				t.Errorf("%d inbox items, want %d", len(inbox), tt.inboxed)
+			}
+			calls, _, err := e2e.store.ListCalls(context.Background(), p.id, store.Page{Limit: 200})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(calls) != int(r.body["received"].(float64)) || calls[0].ConnectorID != conn["id"] || calls[0].Kind != "webhook" {
+				t.Errorf("calls %+v", calls)
+			}
+		})
+	}
+}
+
+func TestStripeRedeliveryHasOneEffect(t *testing.T) {
+	base := webhookServer(t)
+	p := newProject(t)
+	conn := newConnector(t, p, "stripe", fixtureSecrets["stripe"], nil)
+	url := base + "/api/webhook/stripe?connector_id=" + conn["id"].(string)
+	d := loadFixture(t, "stripe", "invoice.paid")
+	for i := 0; i < 5; i++ {
+		r := post(t, url, d)
+		want(t, r, 200)
+		settle(t, r)
+	}
+	if got := metricsByName(t, p)["Invoice Paid"]; got != "EUR 49" {
+		t.Fatalf("Invoice Paid = %q after 5 deliveries of one event, want EUR 49", got)
+	}
+	if calls := p.calls(t); len(calls) != 1 {
+		t.Fatalf("%d calls, want 1", len(calls))
+	}
+}
+
+func TestWebhookRefusals(t *testing.T) {
+	base := webhookServer(t)
+	p := newProject(t)
+	stripe := newConnector(t, p, "stripe", fixtureSecrets["stripe"], nil)
+	url := base + "/api/webhook/stripe?connector_id=" + stripe["id"].(string)
+	d := loadFixture(t, "stripe", "invoice.paid")
+
+	tampered := d
+	tampered.body = []byte(strings.Replace(string(d.body), "4900", "9900", 1))
+	r := post(t, url, tampered)
+	want(t, r, 401)
+	if r.str("error") != "invalid_signature" {
+		t.Fatalf("tampered: %s", r.raw)
+	}
+
+	want(t, post(t, base+"/api/webhook/stripe?connector_id=c_nope", d), 404)
+	want(t, post(t, base+"/api/webhook/hubspot?connector_id="+stripe["id"].(string), d), 404)
+	want(t, post(t, base+"/api/webhook/nope?connector_id="+stripe["id"].(string), d), 404)
+	want(t, do(t, "POST", "/api/admin/connectors", p.adminKey, `{"type": "stripe", "name": "no secret"}`), 400)
+	want(t, do(t, "POST", "/api/admin/connectors", p.adminKey, `{"type": "zapier", "name": "x"}`), 400)
+	want(t, do(t, "POST", "/api/admin/connectors", p.adminKey, `{"type": "generic", "name": "x", "settings": {"timezone": "Mars/Olympus"}}`), 400)
+
+	// Rotation (through the same API process: others see it within the
+	// connector cache's 15 s): the old secret verifies during the overlap only.
+	rotate := base + "/api/admin/connectors/" + stripe["id"].(string)
+	want(t, call(t, rotate, "POST", "/rotate", p.adminKey, `{"secret": "whsec_new_secret"}`), 200)
+	accepted := post(t, url, d)
+	want(t, accepted, 200)
+	settle(t, accepted)
+	want(t, call(t, rotate, "POST", "/rotate", p.adminKey, `{"secret": "whsec_newer", "overlap": "0s"}`), 200)
+	want(t, post(t, url, d), 401)
+
+	// A disabled connector is not there.
+	want(t, call(t, rotate, "PATCH", "", p.adminKey, `{"enabled": false}`), 200)
+	want(t, post(t, url, d), 404)
+
+	if n := len(p.calls(t)); n != 1 {
+		t.Fatalf("%d calls, want only the one accepted delivery", n)
+	}
+	metrics := call(t, base, "GET", "/metrics", "", nil)
+	if !strings.Contains(string(metrics.raw), `intake_webhook_signature_failures_total{provider="stripe"} 2`) {
+		t.Fatalf("signature failures not counted:\n%s", metrics.raw)
+	}
+}
+
+func TestGenericConnector(t *testing.T) {
+	base := webhookServer(t)
+	p := newProject(t)
+	keyed := newConnector(t, p, "generic", "", map[string]any{"event_id_path": "order.id"})
+	url := base + "/api/webhook/generic?connector_id=" + keyed["id"].(string)
+	want(t, do(t, "POST", "/api/admin/mappings", p.adminKey, map[string]any{"connector_id": keyed["id"], "rules": []any{
+		map[string]any{"name": "orders", "when": `event.type == "order.completed"`, "metric": "revenue", "value": "payload.order.total", "op": "add"},
+	}}), 201)
+	body := delivery{body: []byte(`{"type": "order.completed", "order": {"id": "o-1", "total": 10}}`), headers: []string{"Authorization", "Bearer " + keyed["key"].(string)}}
+	for i := 0; i < 2; i++ {
+		r := post(t, url, body)
+		want(t, r, 200)
+		settle(t, r)
+	}
+	if pts := p.points(t); len(pts) != 1 || pts[0].Value != 10 {
+		t.Fatalf("points %+v: the event id path should dedupe", pts)
+	}
+	other := delivery{body: body.body, headers: []string{"Authorization", "Bearer " + p.ingestKey}}
+	want(t, post(t, url, other), 401)
+
+	signed := newConnector(t, p, "generic", fixtureSecrets["generic"], map[string]any{"event_id_header": "X-Event-Id", "unmatched": "reject"})
+	d := loadFixture(t, "generic", "order.completed")
+	r := post(t, base+"/api/webhook/generic?connector_id="+signed["id"].(string), d)
+	want(t, r, 404)
+	if r.str("error") != "mapping_not_found" {
+		t.Fatalf("reject policy: %s", r.raw)
+	}
+}
