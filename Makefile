@@ -19,7 +19,8 @@ vet:
 ## fuzz: run each fuzz target for FUZZTIME (default 10s)
 FUZZTIME ?= 10s
 FUZZ_TARGETS := .:FuzzParseTimestamp ./api:FuzzDecodeMetric ./api:FuzzDecodeBatchItems \
-	./api:FuzzDecodeCustom ./api:FuzzDecodeTask ./mapping:FuzzCompile
+	./api:FuzzDecodeCustom ./api:FuzzDecodeTask ./mapping:FuzzCompile \
+	./connectors:FuzzNormalize ./connectors:FuzzVerify
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \

@@ -281,3 +281,14 @@ func TestGenericConnector(t *testing.T) {
 		t.Fatalf("reject policy: %s", r.raw)
 	}
 }
+
+// Report-style QuickBooks pushes come through /api/ingest/data: with no rules
+// of its own, source "quickbooks" uses the QuickBooks defaults.
+func TestQuickBooksReportPush(t *testing.T) {
+	p := newProject(t)
+	r := do(t, "POST", "/api/ingest/data", p.ingestKey, `{"source": "quickbooks", "TotalIncome": 85000}`)
+	want(t, r, 200)
+	if got := metricsByName(t, p)["Monthly Revenue"]; got != " 85000" || r.body["inboxed"] != false {
+		t.Fatalf("Monthly Revenue = %q; answer %s", got, r.raw)
+	}
+}

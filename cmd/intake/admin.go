@@ -25,6 +25,8 @@ const adminUsage = `Usage: intake admin [--url URL] [--token TOKEN] <resource> <
   keys revoke ID
   metrics create --key KEY --name NAME [--unit UNIT] [--value N]
   metrics list
+  connectors create --type stripe|hubspot|quickbooks|generic --name NAME [--secret SECRET]
+  connectors list
   mappings test --file rules.yaml --payload sample.json   (offline: no URL or token)
 
 The token is INTAKE_TOKEN, else INTAKE_ADMIN_TOKEN; the URL is INTAKE_URL.
@@ -39,13 +41,15 @@ type adminAction struct {
 }
 
 var adminActions = map[string]adminAction{
-	"projects create": {method: "POST", path: "/api/admin/projects", fields: []string{"name"}},
-	"projects list":   {method: "GET", path: "/api/admin/projects"},
-	"keys create":     {method: "POST", path: "/api/admin/keys", fields: []string{"name", "scope", "expires_at"}},
-	"keys list":       {method: "GET", path: "/api/admin/keys"},
-	"keys revoke":     {method: "DELETE", path: "/api/admin/keys/", arg: "ID"},
-	"metrics create":  {method: "POST", path: "/api/admin/metrics", fields: []string{"key", "name", "unit", "value"}, numeric: map[string]bool{"value": true}},
-	"metrics list":    {method: "GET", path: "/api/admin/metrics"},
+	"projects create":   {method: "POST", path: "/api/admin/projects", fields: []string{"name"}},
+	"projects list":     {method: "GET", path: "/api/admin/projects"},
+	"keys create":       {method: "POST", path: "/api/admin/keys", fields: []string{"name", "scope", "expires_at"}},
+	"keys list":         {method: "GET", path: "/api/admin/keys"},
+	"keys revoke":       {method: "DELETE", path: "/api/admin/keys/", arg: "ID"},
+	"metrics create":    {method: "POST", path: "/api/admin/metrics", fields: []string{"key", "name", "unit", "value"}, numeric: map[string]bool{"value": true}},
+	"metrics list":      {method: "GET", path: "/api/admin/metrics"},
+	"connectors create": {method: "POST", path: "/api/admin/connectors", fields: []string{"type", "name", "secret"}},
+	"connectors list":   {method: "GET", path: "/api/admin/connectors"},
 }
 
 // runAdmin performs one admin action against the API and prints its JSON.
