@@ -176,3 +176,23 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func TestHubSpotLegacySignaturesOnlyWhenAllowed(t *testing.T) {
+	secret := []byte("yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy")
+	for _, f := range fixtures(t, "hubspot") {
+		r := f.req
+		r.Header = r.Header.Clone()
+		r.Header.Del("X-HubSpot-Signature-v3")
+		if err := connectors.HubSpot.Verify(secret, r, time.Unix(1767261600, 0)); !errors.Is(err, connectors.ErrSignature) {
+			t.Fatalf("%s: v1 accepted without legacy_signatures: %v", f.name, err)
+		}
+		r.Settings = map[string]string{"legacy_signatures": "true"}
+		if err := connectors.HubSpot.Verify(secret, r, time.Unix(1767261600, 0)); err != nil {
+			t.Fatalf("%s: v1 with legacy_signatures: %v", f.name, err)
+		}
+		r.Body = append([]byte(" "), r.Body...)
+		if err := connectors.HubSpot.Verify(secret, r, time.Unix(1767261600, 0)); !errors.Is(err, connectors.ErrSignature) {
+			t.Fatalf("%s: v1 over another body verified", f.name)
+		}
+	}
+}
