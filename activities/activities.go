@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"time"
 
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/mapping"
@@ -44,19 +43,9 @@ func (a *Activities) rules() *mapping.Cache {
 	return a.Rules
 }
 
-// Call identifies one accepted call in every activity input.
-type Call struct {
-	IngestID    string
-	ProjectID   string
-	ConnectorID string
-	Kind        string
-	WorkflowID  string
-	ReceivedAt  time.Time
-}
-
-func (c Call) record() store.CallRecord {
-	return store.CallRecord(c)
-}
+// Call identifies one accepted call in every activity input: the record
+// its writes are claimed under.
+type Call = store.CallRecord
 
 // ApplyMetricInput is the input of ApplyMetric.
 type ApplyMetricInput struct {
@@ -73,7 +62,7 @@ type ApplyMetricResult struct {
 // Running it again for the same call returns the first result and writes
 // nothing, so retries and duplicate workflows are safe.
 func (a *Activities) ApplyMetric(ctx context.Context, in ApplyMetricInput) (ApplyMetricResult, error) {
-	res, err := a.Store.ApplyMetric(ctx, in.Call.record(), in.Metric)
+	res, err := a.Store.ApplyMetric(ctx, in.Call, in.Metric)
 	return ApplyMetricResult{Result: res}, classify(err)
 }
 
@@ -91,7 +80,7 @@ type ApplyMetricsResult struct {
 
 // ApplyMetrics writes a batch of updates in one transaction, exactly once.
 func (a *Activities) ApplyMetrics(ctx context.Context, in ApplyMetricsInput) (ApplyMetricsResult, error) {
-	res, err := a.Store.ApplyMetrics(ctx, in.Call.record(), in.Source, in.Metrics)
+	res, err := a.Store.ApplyMetrics(ctx, in.Call, in.Source, in.Metrics)
 	return ApplyMetricsResult{Results: res}, classify(err)
 }
 
@@ -109,7 +98,7 @@ type UpsertTasksResult struct {
 
 // UpsertTasks writes a tasks call in one transaction, exactly once.
 func (a *Activities) UpsertTasks(ctx context.Context, in UpsertTasksInput) (UpsertTasksResult, error) {
-	res, err := a.Store.UpsertTasks(ctx, in.Call.record(), in.Source, in.Tasks)
+	res, err := a.Store.UpsertTasks(ctx, in.Call, in.Source, in.Tasks)
 	return UpsertTasksResult{Result: res}, classify(err)
 }
 

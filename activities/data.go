@@ -37,7 +37,7 @@ var dataEnvelope = map[string]bool{"source": true, "data_type": true, "timestamp
 // matches, when a rule fails, or when fields are left that no matching rule
 // reads.
 func (a *Activities) ApplyData(ctx context.Context, in ApplyDataInput) (ApplyDataResult, error) {
-	c := in.Call.record()
+	c := in.Call
 	var payload map[string]any
 	if err := json.Unmarshal([]byte(in.Payload), &payload); err != nil {
 		return ApplyDataResult{}, classify(intake.Invalid("body", "payload is not a JSON object: %v", err))

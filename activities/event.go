@@ -31,7 +31,7 @@ type ApplyEventResult struct {
 // provider's defaults) and applies every match in one transaction; an event
 // no rule matches goes to the inbox whole.
 func (a *Activities) ApplyEvent(ctx context.Context, in ApplyEventInput) (ApplyEventResult, error) {
-	c := in.Call.record()
+	c := in.Call
 	prog, err := a.program(ctx, store.RuleScope{ProjectID: c.ProjectID, ConnectorID: c.ConnectorID}, in.Provider)
 	if err != nil {
 		return ApplyEventResult{}, err

@@ -31,7 +31,7 @@ type ReplayItemResult struct {
 // same transaction as the writes it leads to, else keeps the new reason; a
 // replay applied once is never applied again.
 func (a *Activities) ReplayItem(ctx context.Context, in ReplayItemInput) (ReplayItemResult, error) {
-	c := in.Call.record()
+	c := in.Call
 	item, err := a.Store.GetInboxItem(ctx, c.ProjectID, in.ItemID)
 	if err != nil {
 		return ReplayItemResult{}, classify(asInvalid(err))

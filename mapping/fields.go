@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,22 +29,6 @@ func Lookup(doc any, path string) (any, bool) {
 		}
 	}
 	return cur, true
-}
-
-// Number reads v as a number: a JSON number, or a string holding one, as
-// report-style pushes often send.
-func Number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	case float64:
-		return n, true
-	case string:
-		f, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
-		return f, err == nil
-	}
-	return 0, false
 }
 
 // Leaves lists the dotted paths of every scalar in doc, sorted, leaving out

@@ -16,9 +16,7 @@ type IngestBatchResult = activities.ApplyMetricsResult
 // one local activity, one database transaction.
 func IngestBatch(ctx workflow.Context, in IngestBatchInput) (IngestBatchResult, error) {
 	var a *activities.Activities
-	var out IngestBatchResult
-	err := workflow.ExecuteLocalActivity(applyOptions(ctx), a.ApplyMetrics, in).Get(ctx, &out)
-	return out, err
+	return local(ctx, a.ApplyMetrics, in)
 }
 
 // IngestDataInput is the input of IngestData.
@@ -31,9 +29,7 @@ type IngestDataResult = activities.ApplyDataResult
 // and applies the result; the local activity's marker shows the mapping.
 func IngestData(ctx workflow.Context, in IngestDataInput) (IngestDataResult, error) {
 	var a *activities.Activities
-	var out IngestDataResult
-	err := workflow.ExecuteLocalActivity(applyOptions(ctx), a.ApplyData, in).Get(ctx, &out)
-	return out, err
+	return local(ctx, a.ApplyData, in)
 }
 
 // IngestTasksInput is the input of IngestTasks.
@@ -45,9 +41,7 @@ type IngestTasksResult = activities.UpsertTasksResult
 // IngestTasks upserts a call's tasks in one transaction.
 func IngestTasks(ctx workflow.Context, in IngestTasksInput) (IngestTasksResult, error) {
 	var a *activities.Activities
-	var out IngestTasksResult
-	err := workflow.ExecuteLocalActivity(applyOptions(ctx), a.UpsertTasks, in).Get(ctx, &out)
-	return out, err
+	return local(ctx, a.UpsertTasks, in)
 }
 
 // IngestEventInput is the input of IngestEvent.
@@ -60,7 +54,5 @@ type IngestEventResult = activities.ApplyEventResult
 // provider's event id, so a redelivery, even days later, is the same call.
 func IngestEvent(ctx workflow.Context, in IngestEventInput) (IngestEventResult, error) {
 	var a *activities.Activities
-	var out IngestEventResult
-	err := workflow.ExecuteLocalActivity(applyOptions(ctx), a.ApplyEvent, in).Get(ctx, &out)
-	return out, err
+	return local(ctx, a.ApplyEvent, in)
 }

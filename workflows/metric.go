@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"time"
 
 	"github.com/intakehq/intake"
@@ -35,15 +36,19 @@ var applyRetry = &temporal.RetryPolicy{
 // marker in the history shows the activity's input and result.
 func IngestMetric(ctx workflow.Context, in IngestMetricInput) (IngestMetricResult, error) {
 	var a *activities.Activities
-	var out activities.ApplyMetricResult
-	err := workflow.ExecuteLocalActivity(applyOptions(ctx), a.ApplyMetric, activities.ApplyMetricInput(in)).Get(ctx, &out)
+	out, err := local(ctx, a.ApplyMetric, activities.ApplyMetricInput(in))
 	return IngestMetricResult{Result: out.Result}, err
 }
 
-// applyOptions are the options of every local activity that writes a call.
-func applyOptions(ctx workflow.Context) workflow.Context {
-	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+// local runs one step of a call as a local activity, with the options of
+// every step that writes: it shows in the history as a marker with its
+// input and result, and retries until it succeeds or fails for good.
+func local[I, O any](ctx workflow.Context, step func(context.Context, I) (O, error), in I) (O, error) {
+	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         applyRetry,
 	})
+	var out O
+	err := workflow.ExecuteLocalActivity(ctx, step, in).Get(ctx, &out)
+	return out, err
 }

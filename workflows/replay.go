@@ -21,9 +21,7 @@ type ReplayItemResult = activities.ReplayItemResult
 // key, so the same replay runs once.
 func ReplayItem(ctx workflow.Context, in ReplayItemInput) (ReplayItemResult, error) {
 	var a *activities.Activities
-	var out ReplayItemResult
-	err := workflow.ExecuteLocalActivity(applyOptions(ctx), a.ReplayItem, in).Get(ctx, &out)
-	return out, err
+	return local(ctx, a.ReplayItem, in)
 }
 
 // ReplayItemWorkflowID is the ID of the replay of an item under a key.
@@ -56,9 +54,7 @@ type ReplayInboxResult struct {
 // same state under the same rules is not replayed again.
 func ReplayInbox(ctx workflow.Context, in ReplayInboxInput) (ReplayInboxResult, error) {
 	var a *activities.Activities
-	var sel activities.SelectReplayResult
-	err := workflow.ExecuteLocalActivity(applyOptions(ctx), a.SelectReplay,
-		activities.SelectReplayInput{ProjectID: in.Call.ProjectID, Selection: in.Selection}).Get(ctx, &sel)
+	sel, err := local(ctx, a.SelectReplay, activities.SelectReplayInput{ProjectID: in.Call.ProjectID, Selection: in.Selection})
 	if err != nil {
 		return ReplayInboxResult{}, err
 	}
