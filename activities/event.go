@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/mapping"
@@ -37,9 +36,7 @@ func (a *Activities) ApplyEvent(ctx context.Context, in ApplyEventInput) (ApplyE
 		return ApplyEventResult{}, err
 	}
 	e := in.Event
-	outcomes := prog.Eval(mapping.Env{Payload: e.Payload, Event: mapping.Event{
-		Type: e.Type, ID: e.ID, OccurredAt: e.OccurredAt.Format(time.RFC3339Nano), Source: e.Source, Data: e.Data,
-	}})
+	outcomes := prog.Eval(mapping.EventEnv(e))
 	// The inbox keeps the whole normalized event (the delivered payload is
 	// in it), so a replay needs no provider format.
 	raw, err := json.Marshal(e)

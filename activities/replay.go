@@ -86,15 +86,14 @@ func (a *Activities) evaluate(ctx context.Context, projectID string, in ApplyDat
 // saved rules gets the default rules of provider, when there is one: a
 // Stripe connector works before anyone writes a rule.
 func (a *Activities) program(ctx context.Context, scope store.RuleScope, provider string) (*mapping.Program, error) {
-	rules, version, err := a.Store.LatestRules(ctx, scope)
+	saved, version, err := a.Store.LatestRules(ctx, scope)
 	if err != nil {
 		return nil, err
 	}
+	rules, defaults := connectors.RulesInForce(provider, saved, version)
 	key := scopeKey(scope)
-	if version == 0 {
-		if p, ok := connectors.Lookup(provider); ok {
-			rules, key = p.Rules, "provider/"+provider
-		}
+	if defaults {
+		key = "provider/" + provider
 	}
 	prog, err := a.rules().Program(key, version, rules)
 	if err != nil {

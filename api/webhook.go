@@ -8,7 +8,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
@@ -117,17 +116,16 @@ func (s *Server) rejectUnmatched(ctx context.Context, conn store.Connector, p co
 		return err
 	}
 	key := scope.ProjectID + "/" + scope.ConnectorID + "/"
-	if version == 0 {
-		rules, key = p.Rules, "provider/"+p.Name
+	rules, defaults := connectors.RulesInForce(p.Name, rules, version)
+	if defaults {
+		key = "provider/" + p.Name
 	}
 	prog, err := s.rules.Program(key, version, rules)
 	if err != nil {
 		return err
 	}
 	for _, e := range events {
-		for _, o := range prog.Eval(mapping.Env{Payload: e.Payload, Event: mapping.Event{
-			Type: e.Type, ID: e.ID, OccurredAt: e.OccurredAt.Format(time.RFC3339Nano), Source: e.Source, Data: e.Data,
-		}}) {
+		for _, o := range prog.Eval(mapping.EventEnv(e)) {
 			if o.Matched {
 				return nil
 			}

@@ -57,3 +57,13 @@ func Names() []string {
 	sort.Strings(out)
 	return out
 }
+
+// RulesInForce are the rules a scope runs: its saved rules, or, when it
+// never saved any (version 0), the defaults of the provider named provider.
+// defaults reports which.
+func RulesInForce(provider string, saved []intake.Rule, version int) (rules []intake.Rule, defaults bool) {
+	if p, ok := registry[provider]; ok && version == 0 {
+		return p.Rules, true
+	}
+	return saved, false
+}

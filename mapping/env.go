@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr"
+	"github.com/intakehq/intake"
 )
 
 // Env is what a rule's expressions see. Field names are the expr names.
@@ -98,5 +99,13 @@ var helpers = []expr.Option{
 func DataEnv(payload map[string]any, source, dataType, id string, at time.Time) Env {
 	return Env{Payload: payload, Event: Event{
 		Type: dataType, ID: id, OccurredAt: at.UTC().Format(time.RFC3339Nano), Source: source, Data: payload,
+	}}
+}
+
+// EventEnv is the environment of a provider event: payload is the event as
+// delivered, event its normalized form.
+func EventEnv(e intake.Event) Env {
+	return Env{Payload: e.Payload, Event: Event{
+		Type: e.Type, ID: e.ID, OccurredAt: e.OccurredAt.UTC().Format(time.RFC3339Nano), Source: e.Source, Data: e.Data,
 	}}
 }
