@@ -20,6 +20,8 @@ type ApplyDataInput struct {
 	DataType  string
 	Payload   string
 	Timestamp time.Time
+	// Headers are the request's allow-listed headers, for rules.
+	Headers map[string]string `json:",omitempty"`
 }
 
 // ApplyDataResult is the result of ApplyData: what each rule did, under

@@ -15,6 +15,8 @@ type ApplyEventInput struct {
 	Call     Call
 	Provider string
 	Event    intake.Event
+	// Headers are the delivery's allow-listed headers, for rules.
+	Headers map[string]string `json:",omitempty"`
 	// InboxItemID is set when this replays an inboxed event.
 	InboxItemID string `json:",omitempty"`
 }
@@ -36,7 +38,9 @@ func (a *Activities) ApplyEvent(ctx context.Context, in ApplyEventInput) (ApplyE
 		return ApplyEventResult{}, err
 	}
 	e := in.Event
-	outcomes := prog.Eval(mapping.EventEnv(e))
+	env := mapping.EventEnv(e)
+	env.Headers = in.Headers
+	outcomes := prog.Eval(env)
 	// The inbox keeps the whole normalized event (the delivered payload is
 	// in it), so a replay needs no provider format.
 	raw, err := json.Marshal(e)

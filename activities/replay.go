@@ -79,7 +79,9 @@ func (a *Activities) evaluate(ctx context.Context, projectID string, in ApplyDat
 	if err != nil {
 		return nil, 0, err
 	}
-	return prog.Eval(mapping.DataEnv(payload, in.Source, in.DataType, in.Call.IngestID, in.Timestamp)), prog.Version, nil
+	env := mapping.DataEnv(payload, in.Source, in.DataType, in.Call.IngestID, in.Timestamp)
+	env.Headers = in.Headers
+	return prog.Eval(env), prog.Version, nil
 }
 
 // program is the compiled rule set in force for scope. A scope that never

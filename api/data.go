@@ -37,7 +37,8 @@ func (s *Server) ingestData(c *fiber.Ctx) error {
 		return err
 	}
 	var out workflows.IngestDataResult
-	input := workflows.IngestDataInput{Call: call, Source: source, DataType: dataType, Payload: string(bytes.TrimSpace(c.Body())), Timestamp: ts}
+	input := workflows.IngestDataInput{Call: call, Source: source, DataType: dataType, Payload: string(bytes.TrimSpace(c.Body())), Timestamp: ts,
+		Headers: headersForRules(c)}
 	attrs := workflows.Attrs{Source: source, EventType: dataType}
 	return s.run(c, call, attrs, workflows.IngestData, input, &out, func() any {
 		return dataAnswer(call.IngestID, out.Result)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
 )
 
@@ -95,4 +96,24 @@ func jsonString(raw []byte, s *string) error {
 		return errNotString
 	}
 	return nil
+}
+
+// ruleHeaders are the request headers rules may read: routing hints, never
+// credentials or signatures.
+var ruleHeaders = []string{"Content-Type", "User-Agent", "X-Event-Type", "X-Request-Id", "X-Source"}
+
+// headersForRules copies the allow-listed headers (and extra ones a
+// connector names, such as its event id header) for a rule's headers map,
+// keyed in lower case.
+func headersForRules(c *fiber.Ctx, extra ...string) map[string]string {
+	out := map[string]string{}
+	for _, name := range append(ruleHeaders, extra...) {
+		if name == "" {
+			continue
+		}
+		if v := c.Get(name); v != "" {
+			out[strings.ToLower(name)] = strings.Clone(v)
+		}
+	}
+	return out
 }

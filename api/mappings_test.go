@@ -141,3 +141,18 @@ func TestRuleFailingAtRunTimeInboxesWithTheError(t *testing.T) {
 		t.Fatalf("the rule that worked was not applied: %+v", pts)
 	}
 }
+
+func TestRulesSeeAllowListedHeaders(t *testing.T) {
+	p := newProject(t)
+	want(t, do(t, "POST", "/api/admin/mappings", p.adminKey, `{"source": "hdr", "rules": [
+		{"name": "from zapier", "when": "headers[\"x-source\"] == \"zapier\" && headers[\"authorization\"] == \"\"", "metric": "revenue", "value": "payload.n"}]}`), 201)
+	r := do(t, "POST", "/api/ingest/data", p.ingestKey, `{"source": "hdr", "n": 3}`, "X-Source", "zapier")
+	want(t, r, 200)
+	if len(r.body["updated"].([]any)) != 1 {
+		t.Fatalf("with the header: %s", r.raw)
+	}
+	r = do(t, "POST", "/api/ingest/data", p.ingestKey, `{"source": "hdr", "n": 3}`)
+	if r.body["inboxed"] != true {
+		t.Fatalf("without the header: %s", r.raw)
+	}
+}

@@ -59,6 +59,7 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	headers := headersForRules(c, settings["event_id_header"])
 	started := make([]fiber.Map, len(events))
 	for i, e := range events {
 		call := activities.Call{
@@ -68,7 +69,7 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 		}
 		attrs := workflows.Attrs{Project: conn.ProjectID, Connector: conn.ID, Source: provider.Name, Kind: intake.KindWebhook, EventType: e.Type}
 		if _, err := s.start(c.UserContext(), call.WorkflowID, attrs, workflows.IngestEvent,
-			workflows.IngestEventInput{Call: call, Provider: provider.Name, Event: e}); err != nil {
+			workflows.IngestEventInput{Call: call, Provider: provider.Name, Event: e, Headers: headers}); err != nil {
 			return err
 		}
 		started[i] = fiber.Map{"id": e.ID, "type": e.Type, "workflow_id": call.WorkflowID, "ingest_id": call.IngestID}
