@@ -84,7 +84,11 @@ func TestServeAndWorkerProcesses(t *testing.T) {
 	}
 	defer drop()
 	addr := "127.0.0.1:" + freePort(t)
-	env := []string{"DATABASE_URL=" + dsn, "TEMPORAL_ADDRESS=" + ts.FrontendAddress(), "INTAKE_LOG_LEVEL=warn"}
+	redisURL := os.Getenv("INTAKE_TEST_REDIS_URL")
+	if redisURL == "" {
+		redisURL = "memory"
+	}
+	env := []string{"DATABASE_URL=" + dsn, "TEMPORAL_ADDRESS=" + ts.FrontendAddress(), "INTAKE_LOG_LEVEL=warn", "INTAKE_REDIS_URL=" + redisURL}
 	api := "http://" + addr
 	serve := startProc(t, append(env, "INTAKE_HTTP_ADDR="+addr, "INTAKE_ADMIN_TOKEN=it_prod_test_token", "INTAKE_SYNC_WAIT=1s"), "serve")
 	eventually(t, "serve /readyz", func() bool {
@@ -128,6 +132,13 @@ func TestServeAndWorkerProcesses(t *testing.T) {
 	}
 	worker.stop(t)
 	serve.stop(t)
+
+	// Without a shared rate-limit store, serve refuses to start.
+	refused := exec.Command(binary, "serve")
+	refused.Env = append(os.Environ(), "DATABASE_URL="+dsn, "TEMPORAL_ADDRESS="+ts.FrontendAddress(), "INTAKE_REDIS_URL=")
+	if out, err := refused.CombinedOutput(); err == nil || !strings.Contains(string(out), "INTAKE_REDIS_URL is required") {
+		t.Fatalf("serve without INTAKE_REDIS_URL: %v\n%s", err, out)
+	}
 }
 
 func tryGet(url string) (int, error) {

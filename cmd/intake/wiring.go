@@ -116,9 +116,13 @@ func runServe(ctx context.Context, cfg config.Config) error {
 	}
 	go ensureSearchAttributes(ctx, tc, cfg.TemporalNamespace, log)
 	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, Registry: reg, Logger: log, PublicURL: cfg.PublicURL}
-	if cfg.RedisURL == "" {
-		log.Warn("INTAKE_REDIS_URL is not set: rate limits are counted per API process")
-	} else {
+	switch cfg.RedisURL {
+	case "":
+		return errors.New("INTAKE_REDIS_URL is required: rate limits must be shared by every API replica " +
+			"(set it to \"memory\" to count in this process, for a single replica)")
+	case "memory":
+		log.Warn("INTAKE_REDIS_URL=memory: rate limits are counted in this process only")
+	default:
 		rc, err := redisClient(cfg.RedisURL)
 		if err != nil {
 			return err
