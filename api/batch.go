@@ -29,10 +29,7 @@ func (o object) items(name string) ([]json.RawMessage, error) {
 // one call (one workflow, one transaction), and every item is answered in
 // request order.
 func (s *Server) ingestBatch(c *fiber.Ctx) error {
-	if err := bodyWithin(c, maxCallBody); err != nil {
-		return err
-	}
-	o, err := decodeObject(c.Body())
+	o, err := callBody(c, maxCallBody)
 	if err != nil {
 		return err
 	}

@@ -17,10 +17,7 @@ var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 // {metrics: [...]}. Unknown metricIds create the metric. Unlike a batch, one
 // bad item refuses the whole request, as Dashtray does.
 func (s *Server) customWebhook(c *fiber.Ctx) error {
-	if err := bodyWithin(c, maxCallBody); err != nil {
-		return err
-	}
-	o, err := decodeObject(c.Body())
+	o, err := callBody(c, maxCallBody)
 	if err != nil {
 		return err
 	}

@@ -11,10 +11,7 @@ import (
 // ingestData takes any JSON object with a source; the source's field
 // mappings decide which fields update which metrics.
 func (s *Server) ingestData(c *fiber.Ctx) error {
-	if err := bodyWithin(c, maxCallBody); err != nil {
-		return err
-	}
-	o, err := decodeObject(c.Body())
+	o, err := callBody(c, maxCallBody)
 	if err != nil {
 		return err
 	}
@@ -26,11 +23,9 @@ func (s *Server) ingestData(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ts := s.now().UTC()
-	if raw, ok := o["timestamp"]; ok && !isNull(raw) {
-		if ts, err = intake.ParseTimestamp(raw, s.now()); err != nil {
-			return intake.Invalid("timestamp", "timestamp %v", err)
-		}
+	ts, err := s.timestamp(o, "timestamp")
+	if err != nil {
+		return err
 	}
 	call, err := s.newCall(c, intake.KindData)
 	if err != nil {

@@ -23,16 +23,21 @@ func fuzzServer() *Server {
 	return &Server{clock: func() time.Time { return now }}
 }
 
-func FuzzDecodeMetric(f *testing.F) {
+// fuzzObjects fuzzes check with every body that decodes to an object.
+func fuzzObjects(f *testing.F, check func(t *testing.T, o object, body []byte)) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
-	s := fuzzServer()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		o, err := decodeObject(body)
-		if err != nil {
-			return
+		if o, err := decodeObject(body); err == nil {
+			check(t, o, body)
 		}
+	})
+}
+
+func FuzzDecodeMetric(f *testing.F) {
+	s := fuzzServer()
+	fuzzObjects(f, func(t *testing.T, o object, body []byte) {
 		in, err := s.parseMetric(o, body, "")
 		if err != nil {
 			return
@@ -44,14 +49,7 @@ func FuzzDecodeMetric(f *testing.F) {
 }
 
 func FuzzDecodeBatchItems(f *testing.F) {
-	for _, s := range seeds {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		o, err := decodeObject(body)
-		if err != nil {
-			return
-		}
+	fuzzObjects(f, func(t *testing.T, o object, _ []byte) {
 		items, err := o.items("metrics")
 		if err == nil && (len(items) == 0 || len(items) > maxItems) {
 			t.Fatalf("accepted %d items", len(items))
@@ -60,15 +58,8 @@ func FuzzDecodeBatchItems(f *testing.F) {
 }
 
 func FuzzDecodeCustom(f *testing.F) {
-	for _, s := range seeds {
-		f.Add([]byte(s))
-	}
 	s := fuzzServer()
-	f.Fuzz(func(t *testing.T, body []byte) {
-		o, err := decodeObject(body)
-		if err != nil {
-			return
-		}
+	fuzzObjects(f, func(t *testing.T, o object, body []byte) {
 		in, err := s.parseCustom("p_1", o, body)
 		if err == nil && (!snakeCase.MatchString(in.Metric) || in.Create == nil || math.IsInf(in.Value, 0)) {
 			t.Fatalf("accepted %+v from %q", in, body)
@@ -77,14 +68,7 @@ func FuzzDecodeCustom(f *testing.F) {
 }
 
 func FuzzDecodeTask(f *testing.F) {
-	for _, s := range seeds {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		o, err := decodeObject(body)
-		if err != nil {
-			return
-		}
+	fuzzObjects(f, func(t *testing.T, o object, body []byte) {
 		task, err := parseTask(o)
 		if err == nil && task.Text == "" {
 			t.Fatalf("accepted a task without text from %q", body)

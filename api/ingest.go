@@ -54,11 +54,8 @@ func (s *Server) parseMetric(o object, raw []byte, prefix string) (intake.Metric
 	if in.Op != "" && in.Op != intake.OpSet && in.Op != intake.OpAdd {
 		return in, intake.Invalid(prefix+"op", "%sop must be %q or %q", prefix, intake.OpSet, intake.OpAdd)
 	}
-	in.Timestamp = s.now().UTC()
-	if raw, ok := o["timestamp"]; ok && !isNull(raw) {
-		if in.Timestamp, err = intake.ParseTimestamp(raw, s.now()); err != nil {
-			return in, intake.Invalid(prefix+"timestamp", "%stimestamp %v", prefix, err)
-		}
+	if in.Timestamp, err = s.timestamp(o, "timestamp"); err != nil {
+		return in, prefixed(err, prefix)
 	}
 	if raw, ok := o["metadata"]; ok && !isNull(raw) {
 		if raw[0] != '{' {
@@ -90,11 +87,30 @@ func bodyWithin(c *fiber.Ctx, max int) error {
 	return nil
 }
 
-func (s *Server) ingestMetric(c *fiber.Ctx) error {
-	if err := bodyWithin(c, maxMetricBody); err != nil {
-		return err
+// callBody decodes an ingest call's body, a JSON object of at most max bytes.
+func callBody(c *fiber.Ctx, max int) (object, error) {
+	if err := bodyWithin(c, max); err != nil {
+		return nil, err
 	}
-	o, err := decodeObject(c.Body())
+	return decodeObject(c.Body())
+}
+
+// timestamp reads an optional timestamp field in any accepted form, at
+// most MaxClockSkew ahead; now when absent.
+func (s *Server) timestamp(o object, field string) (time.Time, error) {
+	raw, ok := o[field]
+	if !ok || isNull(raw) {
+		return s.now().UTC(), nil
+	}
+	t, err := intake.ParseTimestamp(raw, s.now())
+	if err != nil {
+		return t, intake.Invalid(field, "%s %v", field, err)
+	}
+	return t, nil
+}
+
+func (s *Server) ingestMetric(c *fiber.Ctx) error {
+	o, err := callBody(c, maxMetricBody)
 	if err != nil {
 		return err
 	}

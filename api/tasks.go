@@ -12,10 +12,7 @@ import (
 )
 
 func (s *Server) ingestTasks(c *fiber.Ctx) error {
-	if err := bodyWithin(c, maxCallBody); err != nil {
-		return err
-	}
-	o, err := decodeObject(c.Body())
+	o, err := callBody(c, maxCallBody)
 	if err != nil {
 		return err
 	}
