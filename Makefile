@@ -18,8 +18,8 @@ vet:
 
 ## fuzz: run each fuzz target for FUZZTIME (default 10s)
 FUZZTIME ?= 10s
-FUZZ_TARGETS := .:FuzzParseTimestamp ./api:FuzzDecodeMetric ./api:FuzzDecodeBatchItems \
-	./api:FuzzDecodeCustom ./api:FuzzDecodeTask ./mapping:FuzzCompile \
+FUZZ_TARGETS := .:FuzzParseTimestamp .:FuzzParseLocalTime ./api:FuzzDecodeMetric ./api:FuzzDecodeBatchItems \
+	./api:FuzzDecodeCustom ./api:FuzzDecodeTask ./api:FuzzDecodeSalesRecord ./mapping:FuzzCompile \
 	./connectors:FuzzNormalize ./connectors:FuzzVerify
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

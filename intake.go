@@ -33,6 +33,8 @@ type Principal struct {
 	// RateLimit is the key's requests per minute: its own, else its
 	// project's, else 0 for the default.
 	RateLimit int
+	// ConnectorID is set when the key is a connector's own.
+	ConnectorID string
 }
 
 // Call kinds, recorded on every call and as the IntakeKind search attribute.

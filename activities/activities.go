@@ -24,6 +24,8 @@ type Store interface {
 	GetInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
 	OpenInboxItems(ctx context.Context, projectID string, sel store.InboxSelection) ([]store.InboxItem, error)
 	ReplayMetricItem(ctx context.Context, c store.CallRecord, itemID string, in intake.MetricInput) (intake.MetricResult, error)
+	UpsertActivity(ctx context.Context, c store.CallRecord, in intake.ActivityInput) (intake.UpsertResult, error)
+	UpsertSale(ctx context.Context, c store.CallRecord, in intake.SaleInput) (intake.UpsertResult, error)
 }
 
 // Activities are intake's activities, registered once by the worker.

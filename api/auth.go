@@ -88,7 +88,7 @@ func (a *authenticator) principal(ctx context.Context, header string) (intake.Pr
 		return intake.Principal{}, err
 	}
 	return intake.Principal{ProjectID: entry.key.ProjectID, KeyID: entry.key.ID, Scope: intake.Scope(entry.key.Scope),
-		RateLimit: entry.rateLimit}, nil
+		RateLimit: entry.rateLimit, ConnectorID: entry.key.ConnectorID}, nil
 }
 
 // load completes a found key for the cache: its project's rate limit, and

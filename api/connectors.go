@@ -52,12 +52,23 @@ type connectorJSON struct {
 	Settings   map[string]string `json:"settings"`
 	HasSecret  bool              `json:"has_secret"`
 	WebhookURL string            `json:"webhook_url"`
-	Key        string            `json:"key,omitempty"`
+	// SalesURL is a SalesDash connector's second URL; WebhookURL is its
+	// activities URL.
+	SalesURL string `json:"sales_url,omitempty"`
+	Key      string `json:"key,omitempty"`
 }
 
 func (s *Server) showConnector(c *fiber.Ctx, conn store.Connector) connectorJSON {
-	return connectorJSON{Connector: conn, Settings: conn.SettingsMap(), HasSecret: conn.Secret != "",
+	out := connectorJSON{Connector: conn, Settings: conn.SettingsMap(), HasSecret: conn.Secret != "",
 		WebhookURL: s.baseURL(c) + "/api/webhook/" + conn.Type + "?connector_id=" + conn.ID}
+	if conn.Type == SalesDash {
+		base := s.baseURL(c) + "/api/connectors/" + conn.ID
+		out.WebhookURL, out.SalesURL = base+"/activities", base+"/sales"
+		if _, ok := out.Settings["timezone"]; !ok {
+			out.Settings["timezone"] = intake.DefaultTimezone
+		}
+	}
+	return out
 }
 
 // baseURL is INTAKE_PUBLIC_URL, else what this request was sent to.
@@ -107,8 +118,8 @@ func (s *Server) createConnector(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, ok := connectors.Lookup(typ); !ok {
-		return intake.Invalid("type", "type must be one of %s", strings.Join(connectors.Names(), ", "))
+	if _, ok := connectors.Lookup(typ); !ok && typ != SalesDash {
+		return intake.Invalid("type", "type must be one of %s", strings.Join(append(connectors.Names(), SalesDash), ", "))
 	}
 	name, err := o.requiredStr("name", 200)
 	if err != nil {
@@ -131,7 +142,7 @@ func (s *Server) createConnector(c *fiber.Ctx) error {
 		Settings: string(raw), Enabled: true}
 	var key *store.APIKey
 	var plain string
-	if typ == connectors.Generic.Name {
+	if typ == connectors.Generic.Name || typ == SalesDash {
 		plain = intake.NewAPIKey()
 		k := newKeyRow(plain, name+" (connector)", intake.ScopeIngest, nil)
 		k.ProjectID, k.ConnectorID = p.ProjectID, conn.ID

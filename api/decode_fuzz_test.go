@@ -2,8 +2,11 @@ package api
 
 import (
 	"math"
+	"net/url"
 	"testing"
 	"time"
+
+	"github.com/intakehq/intake"
 )
 
 // The request decoders see outside input first: none may panic, and what
@@ -72,6 +75,51 @@ func FuzzDecodeTask(f *testing.F) {
 		task, err := parseTask(o)
 		if err == nil && task.Text == "" {
 			t.Fatalf("accepted a task without text from %q", body)
+		}
+	})
+}
+
+// FuzzDecodeSalesRecord decodes SalesDash bodies both as JSON and as form
+// fields: whatever is accepted has its required fields, a finite value and
+// a local day that matches its time.
+func FuzzDecodeSalesRecord(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"a1","type":"Sale","agent_id":17,"moment":"2026-03-29 02:30","value":"12.5","value_is_money":"yes"}`,
+		`{"id":"s1","agent_id":"a","proposition_id":"p","sold_at":"2026-07-10","cancelled_at":null,"energy_meta":{"gas_usage":1}}`,
+		`id=a1&type=Call&agent_id=7&moment=2026-10-25+02%3A30&value=1e3`,
+		`id=s1&agent_id=7&proposition_id=p&sold_at=1767261600&energy_meta%5Bconnection_count%5D=2`,
+	} {
+		f.Add([]byte(s))
+	}
+	loc, err := location("")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var records []record
+		if o, err := decodeObject(body); err == nil {
+			records = append(records, record{json: o})
+		}
+		if q, err := url.ParseQuery(string(body)); err == nil {
+			form := map[string]string{}
+			for k, vs := range q {
+				form[k] = vs[0]
+			}
+			records = append(records, record{form: form})
+		}
+		for _, r := range records {
+			if a, err := parseActivity(r, loc); err == nil {
+				if a.ID == "" || a.Type == "" || a.Agent.ID == "" || a.Day != intake.LocalDay(a.Moment, loc) ||
+					(a.Value != nil && (math.IsNaN(*a.Value) || math.IsInf(*a.Value, 0))) {
+					t.Fatalf("accepted activity %+v from %q", a, body)
+				}
+			}
+			if s, err := parseSale(r, loc); err == nil {
+				if s.ID == "" || s.PropositionID == "" || s.Agent.ID == "" || s.SoldAt.Year() > 9999 ||
+					(s.CancelledAt != nil && !s.CancelledAtSet) {
+					t.Fatalf("accepted sale %+v from %q", s, body)
+				}
+			}
 		}
 	})
 }

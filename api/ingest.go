@@ -235,7 +235,7 @@ func (s *Server) ingestStatus(c *fiber.Ctx) error {
 	answer := fiber.Map{"ingest_id": id, "workflow_id": wfID}
 	call, err := s.store.GetCall(c.UserContext(), p.ProjectID, id)
 	if err == nil {
-		answer["status"], answer["kind"] = call.Status, call.Kind
+		answer["workflow_id"], answer["status"], answer["kind"] = call.WorkflowID, call.Status, call.Kind
 		answer["received_at"], answer["completed_at"] = call.ReceivedAt, call.CompletedAt
 		if call.Error != "" {
 			answer["error"] = call.Error
@@ -254,6 +254,13 @@ func (s *Server) ingestStatus(c *fiber.Ctx) error {
 	defer cancel()
 	desc, err := s.temporal.DescribeWorkflowExecution(ctx, wfID, "")
 	var missing *serviceerror.NotFound
+	if errors.As(err, &missing) && p.ConnectorID != "" {
+		// A connector's key also makes calls whose workflow ID names the
+		// connector (SalesDash).
+		wfID = workflows.WorkflowID(p.ProjectID, p.ConnectorID, id)
+		answer["workflow_id"] = wfID
+		desc, err = s.temporal.DescribeWorkflowExecution(ctx, wfID, "")
+	}
 	if errors.As(err, &missing) {
 		return intake.Errorf(intake.ErrNotFound, "no call with ingest id %q", id)
 	}
@@ -296,6 +303,10 @@ func renderResult(ingestID, kind, stored string) (any, error) {
 		var r intake.TasksResult
 		err := json.Unmarshal([]byte(stored), &r)
 		return tasksAnswer(ingestID, r), err
+	case intake.KindActivity, intake.KindSale:
+		var r intake.UpsertResult
+		err := json.Unmarshal([]byte(stored), &r)
+		return upsertAnswer(ingestID, r), err
 	}
 	return nil, errors.New("unknown kind " + kind)
 }

@@ -42,6 +42,27 @@ type Store interface {
 	ListTasks(ctx context.Context, projectID, source string, p store.Page) ([]store.Task, string, error)
 	LatestRules(ctx context.Context, scope store.RuleScope) ([]intake.Rule, int, error)
 	EditRules(ctx context.Context, scope store.RuleScope, edit func([]intake.Rule) ([]intake.Rule, error)) ([]intake.Rule, int, error)
+	salesStore
+}
+
+// salesStore is what the SalesDash routes need of the store.
+type salesStore interface {
+	IdentityExists(ctx context.Context, r store.IdentityRef) (bool, error)
+	ListIdentities(ctx context.Context, projectID string, f store.IdentityFilter, p store.Page) ([]store.Identity, string, error)
+	GetIdentity(ctx context.Context, projectID, id string) (store.Identity, error)
+	LinkIdentity(ctx context.Context, projectID, id, targetID, name string) (store.Identity, store.Entity, error)
+	CreateEntity(ctx context.Context, e *store.Entity) error
+	ListEntities(ctx context.Context, projectID, kind string, p store.Page) ([]store.Entity, string, error)
+	GetEntity(ctx context.Context, projectID, kind, id string) (store.Entity, error)
+	UpdateEntity(ctx context.Context, projectID, kind, id string, edit func(*store.Entity) error) (store.Entity, error)
+	DeleteEntity(ctx context.Context, projectID, kind, id string) error
+	ListUsers(ctx context.Context, projectID string, p store.Page) ([]store.User, string, error)
+	ListActivities(ctx context.Context, projectID string, f store.RecordFilter, p store.Page) ([]store.Activity, string, error)
+	GetActivity(ctx context.Context, projectID, id string) (store.Activity, error)
+	ListSales(ctx context.Context, projectID string, f store.RecordFilter, p store.Page) ([]store.Sale, string, error)
+	GetSale(ctx context.Context, projectID, id string) (store.Sale, error)
+	AggregateActivities(ctx context.Context, q store.AggregateQuery) ([]store.AggregateRow, error)
+	AggregateSales(ctx context.Context, q store.AggregateQuery) ([]store.AggregateRow, error)
 }
 
 // Options tune the API; zero values take the defaults.
@@ -175,6 +196,23 @@ func (s *Server) routes() {
 	app.Post("/api/admin/mappings/test", admin, s.testMappings)
 	app.Put("/api/admin/mappings/:id", admin, s.replaceMapping)
 	app.Delete("/api/admin/mappings/:id", admin, s.deleteMapping)
+	app.Get("/api/admin/identities", admin, s.listIdentities)
+	app.Get("/api/admin/identities/:id", admin, s.getIdentity)
+	app.Post("/api/admin/identities/:id/link", admin, s.linkIdentity)
+	for path := range entityRoutes {
+		app.Post("/api/admin/"+path, admin, s.createEntity)
+		app.Get("/api/admin/"+path, admin, s.listEntities)
+		app.Get("/api/admin/"+path+"/:id", admin, s.getEntity)
+		app.Patch("/api/admin/"+path+"/:id", admin, s.updateEntity)
+		app.Delete("/api/admin/"+path+"/:id", admin, s.deleteEntity)
+	}
+	app.Get("/api/admin/users", admin, s.listUsers)
+	app.Get("/api/admin/activities", admin, s.listActivities)
+	app.Get("/api/admin/activities/aggregate", admin, s.aggregateActivities)
+	app.Get("/api/admin/activities/:id", admin, s.getActivity)
+	app.Get("/api/admin/sales", admin, s.listSales)
+	app.Get("/api/admin/sales/aggregate", admin, s.aggregateSales)
+	app.Get("/api/admin/sales/:id", admin, s.getSale)
 
 	ingest := s.auth.require(accessIngest)
 	app.Post("/api/ingest/metric", ingest, s.ingestMetric)
@@ -184,6 +222,8 @@ func (s *Server) routes() {
 	app.Get("/api/ingest/:id", ingest, s.ingestStatus)
 	app.Post("/api/webhooks/custom", ingest, s.customWebhook)
 	app.Post("/api/webhook/:provider", s.webhook)
+	app.Post("/api/connectors/:id/activities", ingest, s.ingestActivity)
+	app.Post("/api/connectors/:id/sales", ingest, s.ingestSale)
 }
 
 // App is the Fiber app, for Listen and for tests' app.Test.

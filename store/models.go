@@ -3,7 +3,7 @@ package store
 import "time"
 
 // models lists every table, in the order AutoMigrate creates them.
-var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}, &RuleSet{}, &Task{}, &Connector{}}
+var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}, &RuleSet{}, &Task{}, &Connector{}, &Identity{}, &Entity{}, &User{}, &Activity{}, &Sale{}}
 
 // Project is a tenant; every other row belongs to exactly one.
 type Project struct {

@@ -36,6 +36,8 @@ func Register(r sdkworker.Registry, deps Deps) {
 	r.RegisterWorkflow(workflows.IngestEvent)
 	r.RegisterWorkflow(workflows.ReplayInbox)
 	r.RegisterWorkflow(workflows.ReplayItem)
+	r.RegisterWorkflow(workflows.IngestActivity)
+	r.RegisterWorkflow(workflows.IngestSale)
 	r.RegisterActivity(&activities.Activities{Store: deps.Store})
 }
 

@@ -25,7 +25,7 @@ const adminUsage = `Usage: intake admin [--url URL] [--token TOKEN] <resource> <
   keys revoke ID
   metrics create --key KEY --name NAME [--unit UNIT] [--value N]
   metrics list
-  connectors create --type stripe|hubspot|quickbooks|generic --name NAME [--secret SECRET]
+  connectors create --type stripe|hubspot|quickbooks|generic|salesdash --name NAME [--secret SECRET]
   connectors list
   mappings test --file rules.yaml --payload sample.json   (offline: no URL or token)
 

@@ -12,6 +12,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// The zone database travels in the binary: SalesDash connectors read
+	// local times in IANA zones, and slim images may lack /usr/share/zoneinfo.
+	_ "time/tzdata"
 
 	"github.com/intakehq/intake/config"
 )
