@@ -84,11 +84,15 @@ func duration(p func(*Config) *time.Duration) func(*Config, string) error {
 }
 
 // Load reads the settings of command from getenv and args, and returns what
-// follows the flags. Usage goes to out when asked for with -h.
-func Load(command string, args []string, getenv func(string) string, out io.Writer) (Config, []string, error) {
+// follows the flags. Usage goes to out when asked for with -h. extra adds a
+// command's own flags (intake bench) to the same set.
+func Load(command string, args []string, getenv func(string) string, out io.Writer, extra ...func(*flag.FlagSet)) (Config, []string, error) {
 	var c Config
 	fs := flag.NewFlagSet("intake "+command, flag.ContinueOnError)
 	fs.SetOutput(out)
+	for _, add := range extra {
+		add(fs)
+	}
 	for _, s := range settings {
 		v := s.def
 		if e := getenv(s.env); e != "" {

@@ -16,6 +16,7 @@ import (
 	// local times in IANA zones, and slim images may lack /usr/share/zoneinfo.
 	_ "time/tzdata"
 
+	"github.com/intakehq/intake/bench"
 	"github.com/intakehq/intake/config"
 )
 
@@ -26,6 +27,7 @@ Usage:
   intake serve [flags]     the HTTP API, against TEMPORAL_ADDRESS and DATABASE_URL
   intake worker [flags]    the Temporal worker, against TEMPORAL_ADDRESS and DATABASE_URL
   intake admin ...         manage projects, keys and metrics through the API
+  intake bench [flags]     measure a running intake against a bare Temporal workflow
 
 Run 'intake <command> -h' for the flags; each is also an environment variable.
 `
@@ -42,7 +44,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	}
 	command := args[0]
-	cfg, rest, err := config.Load(command, args[1:], getenv, stderr)
+	var benchOpts bench.Options
+	var extra []func(*flag.FlagSet)
+	if command == "bench" {
+		extra = append(extra, benchFlags(&benchOpts))
+	}
+	cfg, rest, err := config.Load(command, args[1:], getenv, stderr, extra...)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -59,6 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runWorker(ctx, cfg)
 	case "admin":
 		err = runAdmin(ctx, cfg, rest, stdout)
+	case "bench":
+		err = runBench(ctx, cfg, benchOpts, stdout)
 	default:
 		fmt.Fprintf(stderr, "intake: unknown command %q\n\n%s", command, usage)
 		return 2

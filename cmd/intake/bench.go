@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/intakehq/intake/bench"
+	"github.com/intakehq/intake/config"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+)
+
+// benchFlags adds the bench's own flags to the settings' flag set. The
+// token is a project admin key: the bench makes its own ingest key, metric
+// and Stripe connector in that project.
+func benchFlags(o *bench.Options) func(*flag.FlagSet) {
+	return func(fs *flag.FlagSet) {
+		fs.IntVar(&o.Requests, "requests", 1000, "bench: calls per kind")
+		fs.IntVar(&o.Concurrency, "concurrency", 16, "bench: calls in flight at once")
+		fs.Func("kinds", `bench: kinds of call, comma-separated (default "metric,batch,stripe")`, func(v string) error {
+			o.Kinds = strings.Split(v, ",")
+			return nil
+		})
+		fs.IntVar(&o.Sample, "sample", 20, "bench: histories read per kind")
+		fs.BoolVar(&o.Eager, "eager", true, "bench: start bare workflows eagerly, as intake dev does (false against intake serve)")
+		fs.Float64Var(&o.Rate, "rate", 0, "bench: pace calls to this many per second (0: as fast as answered)")
+	}
+}
+
+// runBench runs `intake bench`: metric, batch and signed Stripe calls over
+// HTTP, then the bare Temporal baseline on the same server.
+func runBench(ctx context.Context, cfg config.Config, o bench.Options, stdout io.Writer) error {
+	o.URL, o.Token = strings.TrimRight(cfg.APIURL, "/"), cfg.Token
+	if o.Token == "" {
+		return errors.New("--token (INTAKE_TOKEN): a project admin key is required")
+	}
+	if o.Requests < 1 || o.Concurrency < 1 {
+		return errors.New("--requests and --concurrency must be at least 1")
+	}
+	if len(o.Kinds) == 0 {
+		o.Kinds = []string{bench.KindMetric, bench.KindBatch, bench.KindStripe}
+	}
+	tc, err := client.DialContext(ctx, client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	results, err := bench.Run(ctx, o, tc)
+	if err != nil {
+		return err
+	}
+	bench.Report(stdout, o, results)
+	return nil
+}
