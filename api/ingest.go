@@ -14,6 +14,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 )
 
 // Bounds of ingest bodies. A call's body travels in its workflow input (to be
@@ -192,7 +193,12 @@ func (s *Server) run(c *fiber.Ctx, call activities.Call, attrs workflows.Attrs, 
 	waitCtx, cancel := context.WithTimeout(c.UserContext(), s.opts.SyncWait)
 	defer cancel()
 	if err := wr.Get(waitCtx, out); err != nil {
-		if waitCtx.Err() != nil {
+		// Only a finished workflow's failure is the call's answer. Anything
+		// else (the wait ran out, often as an RPC deadline just before
+		// waitCtx's own) leaves a started, durable call: 202, never a 5xx
+		// that a caller would retry into a second call.
+		var failed *temporal.WorkflowExecutionError
+		if !errors.As(err, &failed) {
 			return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"ok": true, "accepted": true, "ingest_id": call.IngestID})
 		}
 		return err

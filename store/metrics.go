@@ -74,8 +74,14 @@ func (s *Store) ListPoints(ctx context.Context, projectID, metricID string, r Po
 func findMetric(tx *gorm.DB, projectID, ref string) (*Metric, error) {
 	var found []Metric
 	lower := strings.ToLower(ref)
-	err := tx.Where("project_id = ? AND (id = ? OR key = ? OR LOWER(name) = ?)", projectID, ref, lower, lower).
-		Limit(10).Find(&found).Error
+	q := tx.Where("project_id = ? AND (id = ? OR key = ? OR LOWER(name) = ?)", projectID, ref, lower, lower)
+	if tx.Dialector.Name() == "postgres" {
+		// The update reads the value it changes (op add, newer-than): the
+		// row stays locked until commit, or concurrent calls lose updates.
+		// SQLite's single writer serializes them already.
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	err := q.Limit(10).Find(&found).Error
 	if err != nil {
 		return nil, err
 	}

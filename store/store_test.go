@@ -277,3 +277,30 @@ func TestListPagesNewestFirst(t *testing.T) {
 		t.Fatalf("pages gave %v, want %v", seen, want)
 	}
 }
+
+// TestConcurrentCounterAddsLoseNothing adds to one counter from concurrent
+// calls: the total is the sum, whatever the interleaving.
+func TestConcurrentCounterAddsLoseNothing(t *testing.T) {
+	f := newFixture(t)
+	const n = 24
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := update("revenue", 1, time.Now())
+			in.Op = intake.OpAdd
+			for range 5 { // the activity's retries, for deadlocks and busy errors
+				if _, err := f.st.ApplyMetric(context.Background(), f.call(fmt.Sprintf("ing_add%d", i)), in); err == nil {
+					return
+				}
+			}
+			t.Errorf("add %d never applied", i)
+		}()
+	}
+	wg.Wait()
+	m, err := f.st.GetMetric(context.Background(), f.project.ID, f.metric.ID)
+	if err != nil || m.Value != 10+n {
+		t.Fatalf("value %v after %d adds to 10 (%v)", m.Value, n, err)
+	}
+}
