@@ -31,7 +31,79 @@ func decodeObject(body []byte) (object, error) {
 	if err := json.Unmarshal(body, &o); err != nil {
 		return nil, intake.Invalid("body", "request body is not valid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
+	if err := checkJSON(body); err != nil {
+		return nil, err
+	}
 	return o, nil
+}
+
+// maxJSONDepth bounds nesting: real payloads (Stripe's among them) stay
+// under 20 levels, and deeper ones only cost every later reader.
+const maxJSONDepth = 64
+
+// checkJSON refuses what encoding/json lets through silently: a key given
+// twice in one object, where the last would win and the sender's meaning
+// would depend on the parser, and nesting past maxJSONDepth. body is valid
+// JSON already.
+func checkJSON(body []byte) error {
+	type frame struct {
+		object, expectKey bool
+		keys              map[string]bool
+		path, lastKey     string
+	}
+	var stack []*frame
+	childPath := func() string {
+		if len(stack) == 0 {
+			return ""
+		}
+		f := stack[len(stack)-1]
+		if !f.object {
+			return f.path + "[]"
+		}
+		if f.path == "" {
+			return f.lastKey
+		}
+		return f.path + "." + f.lastKey
+	}
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].expectKey = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // io.EOF: the syntax was checked by json.Unmarshal
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			if t == '}' || t == ']' {
+				stack = stack[:len(stack)-1]
+				valueDone()
+				continue
+			}
+			if len(stack) >= maxJSONDepth {
+				return intake.Invalid("body", "request body nests deeper than %d levels", maxJSONDepth)
+			}
+			stack = append(stack, &frame{object: t == '{', expectKey: t == '{', keys: map[string]bool{}, path: childPath()})
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].expectKey {
+				f := stack[n-1]
+				f.lastKey, f.expectKey = t, false
+				if f.keys[t] {
+					field := childPath()
+					return intake.Invalid(field, "%s is given more than once", field)
+				}
+				f.keys[t] = true
+				continue
+			}
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
 }
 
 func isNull(raw json.RawMessage) bool {
@@ -51,6 +123,11 @@ func (o object) str(name string, max int) (string, error) {
 	s = strings.TrimSpace(s)
 	if len(s) > max {
 		return "", intake.Invalid(name, "%s is longer than %d bytes", name, max)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		// PostgreSQL text cannot hold NUL, so it would fail the call's
+		// write on every retry.
+		return "", intake.Invalid(name, "%s contains a NUL character", name)
 	}
 	return s, nil
 }
