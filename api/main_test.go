@@ -183,7 +183,18 @@ type project struct {
 
 func newProject(t *testing.T) project {
 	t.Helper()
-	r := do(t, "POST", "/api/admin/projects", e2e.token, map[string]any{"name": t.Name()})
+	return newProjectLimited(t, 0)
+}
+
+// newProjectLimited is newProject whose keys may make limit requests a
+// minute (the default when 0).
+func newProjectLimited(t *testing.T, limit int) project {
+	t.Helper()
+	body := map[string]any{"name": t.Name()}
+	if limit > 0 {
+		body["rate_limit"] = limit
+	}
+	r := do(t, "POST", "/api/admin/projects", e2e.token, body)
 	want(t, r, 201)
 	p := project{adminKey: r.str("admin_key")}
 	p.id, _ = r.body["project"].(map[string]any)["id"].(string)

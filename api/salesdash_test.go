@@ -23,7 +23,11 @@ type salesConnector struct {
 
 func newSalesConnector(t *testing.T, settings map[string]any) salesConnector {
 	t.Helper()
-	p := newProject(t)
+	return salesConnectorIn(t, newProject(t), settings)
+}
+
+func salesConnectorIn(t *testing.T, p project, settings map[string]any) salesConnector {
+	t.Helper()
 	body := map[string]any{"type": "salesdash", "name": "CRM"}
 	if settings != nil {
 		body["settings"] = settings
