@@ -61,9 +61,30 @@ func httpMetrics(reg *prometheus.Registry) fiber.Handler {
 		if err != nil {
 			status = statusOf[asIntakeError(err).Code]
 		}
-		route := c.Route().Path
-		requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
-		latency.WithLabelValues(c.Method(), route).Observe(time.Since(start).Seconds())
+		route, method := c.Route().Path, methodLabel(c.Method())
+		requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+		latency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 		return err
 	}
+}
+
+// methodLabel is a request's method as a label: one of a fixed set, so a
+// caller cannot mint series, and never the request's own bytes, which
+// Fiber reuses for the next request while Prometheus keeps the label.
+func methodLabel(m string) string {
+	switch m {
+	case fiber.MethodGet:
+		return fiber.MethodGet
+	case fiber.MethodPost:
+		return fiber.MethodPost
+	case fiber.MethodPut:
+		return fiber.MethodPut
+	case fiber.MethodPatch:
+		return fiber.MethodPatch
+	case fiber.MethodDelete:
+		return fiber.MethodDelete
+	case fiber.MethodHead:
+		return fiber.MethodHead
+	}
+	return "OTHER"
 }

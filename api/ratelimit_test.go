@@ -2,8 +2,10 @@ package api_test
 
 import (
 	"context"
+	"net"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	redisstorage "github.com/gofiber/storage/redis/v3"
 	"github.com/intakehq/intake/api"
 	"github.com/redis/go-redis/v9"
+	"go.temporal.io/sdk/client"
 )
 
 // limitedServer is a second API on the shared store and Temporal, with a
@@ -94,4 +97,73 @@ func TestRateLimitSharedAcrossReplicas(t *testing.T) {
 		}
 	}
 	want(t, call(t, a, "POST", "/api/ingest/metric", key, `{"metric":"revenue","value":1}`), 429)
+}
+
+// TestInFlightLimitSheds503 holds the only in-flight slot with a call
+// stuck starting its workflow (Temporal not answering), so the next call is
+// shed at once: 503, Retry-After 1, and an answer that says why.
+func TestInFlightLimitSheds503(t *testing.T) {
+	p := newProject(t)
+	// A Temporal that accepts connections and never answers.
+	hole, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hole.Close()
+	go func() {
+		for {
+			c, err := hole.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	down, err := client.NewLazyClient(client.Options{HostPort: hole.Addr().String(), Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer down.Close()
+	srv := api.New(e2e.store, down, api.Options{MaxInFlight: 1, StartTimeout: 3 * time.Second})
+	base, stop, err := listen(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	held := make(chan response)
+	go func() {
+		held <- call(t, base, "POST", "/api/ingest/metric", p.ingestKey, `{"metric":"revenue","value":1}`)
+	}()
+	time.Sleep(500 * time.Millisecond)
+	shed := call(t, base, "POST", "/api/ingest/metric", p.ingestKey, `{"metric":"revenue","value":2}`)
+	want(t, shed, 503)
+	if !strings.Contains(shed.str("message"), "capacity") || shed.header.Get("Retry-After") != "1" {
+		t.Fatalf("shed answer %s, Retry-After %q", shed.raw, shed.header.Get("Retry-After"))
+	}
+	want(t, <-held, 503) // Temporal never answered: nothing was accepted
+	after := call(t, base, "GET", "/metrics", "", nil)
+	if !strings.Contains(string(after.raw), "intake_calls_shed_total 1") {
+		t.Fatalf("the shed call is not counted")
+	}
+}
+
+// TestMetricsSurviveManyRequests mixes methods and routes, then scrapes:
+// labels must not change under Prometheus when Fiber reuses buffers.
+func TestMetricsSurviveManyRequests(t *testing.T) {
+	p := newProjectLimited(t, 1_000_000)
+	for i := range 60 {
+		do(t, "POST", "/api/ingest/metric", p.ingestKey, `{"metric":"revenue","value":1}`)
+		do(t, "GET", "/api/admin/metrics", p.adminKey, nil)
+		do(t, "BREW", "/api/admin/metrics?n="+strconv.Itoa(i), p.adminKey, nil)
+	}
+	r := do(t, "GET", "/metrics", "", nil)
+	want(t, r, 200)
+	for _, line := range []string{`intake_http_requests_total{method="POST",route="/api/ingest/metric",status="200"}`, `method="GET",route="/api/admin/metrics"`} {
+		if !strings.Contains(string(r.raw), line) {
+			t.Fatalf("/metrics lacks %s", line)
+		}
+	}
+	if strings.Contains(string(r.raw), `method="BREW"`) {
+		t.Fatal("a caller's method became a label")
+	}
 }

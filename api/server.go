@@ -92,6 +92,10 @@ type Options struct {
 	// RateWindow is the rate limit's window: one minute unless a test
 	// shortens it.
 	RateWindow time.Duration
+	// MaxInFlight caps the ingest and webhook calls this process works on
+	// at once; past it calls get 503 with Retry-After. DefaultMaxInFlight
+	// when 0.
+	MaxInFlight int
 }
 
 func (o *Options) defaults() {
@@ -116,6 +120,9 @@ func (o *Options) defaults() {
 	if o.RateWindow <= 0 {
 		o.RateWindow = time.Minute
 	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = DefaultMaxInFlight
+	}
 }
 
 // Server is the intake API.
@@ -129,6 +136,7 @@ type Server struct {
 	// connectors caches connector lookups for webhook deliveries.
 	connectors        *lru.LRU[string, store.Connector]
 	signatureFailures *prometheus.CounterVec
+	inFlight          *inFlight
 	clock             func() time.Time
 }
 
@@ -156,6 +164,7 @@ func New(st Store, tc client.Client, opts Options) *Server {
 	})
 	s.connectors = lru.NewLRU[string, store.Connector](keyCacheSize, nil, opts.KeyCacheTTL)
 	s.signatureFailures = newSignatureFailures(opts.Registry)
+	s.inFlight = newInFlight(opts.MaxInFlight, opts.Registry)
 	s.app.Use(httpMetrics(opts.Registry))
 	s.routes()
 	return s
@@ -215,15 +224,17 @@ func (s *Server) routes() {
 	app.Get("/api/admin/sales/:id", admin, s.getSale)
 
 	ingest := s.auth.require(accessIngest)
-	app.Post("/api/ingest/metric", ingest, s.ingestMetric)
-	app.Post("/api/ingest/batch", ingest, s.ingestBatch)
-	app.Post("/api/ingest/data", ingest, s.ingestData)
-	app.Post("/api/ingest/tasks", ingest, s.ingestTasks)
+	// Calls that start workflows share the in-flight cap, checked first.
+	shed := s.inFlight.limit
+	app.Post("/api/ingest/metric", shed, ingest, s.ingestMetric)
+	app.Post("/api/ingest/batch", shed, ingest, s.ingestBatch)
+	app.Post("/api/ingest/data", shed, ingest, s.ingestData)
+	app.Post("/api/ingest/tasks", shed, ingest, s.ingestTasks)
 	app.Get("/api/ingest/:id", ingest, s.ingestStatus)
-	app.Post("/api/webhooks/custom", ingest, s.customWebhook)
-	app.Post("/api/webhook/:provider", s.webhook)
-	app.Post("/api/connectors/:id/activities", ingest, s.ingestActivity)
-	app.Post("/api/connectors/:id/sales", ingest, s.ingestSale)
+	app.Post("/api/webhooks/custom", shed, ingest, s.customWebhook)
+	app.Post("/api/webhook/:provider", shed, s.webhook)
+	app.Post("/api/connectors/:id/activities", shed, ingest, s.ingestActivity)
+	app.Post("/api/connectors/:id/sales", shed, ingest, s.ingestSale)
 }
 
 // App is the Fiber app, for Listen and for tests' app.Test.

@@ -28,6 +28,11 @@ type Options struct {
 	Eager bool
 	// Rate, when set, paces requests to this many per second (overload).
 	Rate float64
+	// KeyLimit is the bench key's requests per minute; past it, 429.
+	KeyLimit int
+	// Verify polls every accepted call until it is done and counts the
+	// ones that never are.
+	Verify bool
 }
 
 // Result is one kind's figures.
@@ -44,6 +49,12 @@ type Result struct {
 	EventsPerCall, TasksPerCall float64
 	// RetryAfterMissing counts 429/503 answers without Retry-After.
 	RetryAfterMissing int
+	// PeakRSS is the most resident memory intake's /metrics reported
+	// during the kind's run; 0 when it reports none.
+	PeakRSS float64
+	// Accepted counts 2xx answers; Lost those never done (with Verify).
+	Accepted, Lost int
+	Verified       bool
 }
 
 // CallsPerSecond is the kind's throughput.
@@ -139,22 +150,35 @@ func Report(w io.Writer, o Options, results []Result) {
 	fmt.Fprintf(w, "%d requests per kind, concurrency %d, bare eager start %v\n\n", o.Requests, o.Concurrency, o.Eager)
 	fmt.Fprintf(w, "%-8s %9s %10s %9s %9s %9s %7s %12s %10s\n", "kind", "calls/s", "metrics/s", "p50", "p95", "p99", "non2xx",
 		"events/call", "tasks/call")
-	var bare *Result
-	for i, r := range results {
+	var bares []Result
+	for _, r := range results {
 		if r.Kind == KindBare {
-			bare = &results[i]
+			bares = append(bares, r)
 		}
 		fmt.Fprintf(w, "%-8s %9.1f %10.1f %9s %9s %9s %7d %12.1f %10.1f\n", r.Kind, r.CallsPerSecond(), r.MetricsPerSecond(),
 			round(r.P50), round(r.P95), round(r.P99), r.Non2xx(), r.EventsPerCall, r.TasksPerCall)
 	}
-	if bare == nil || bare.Calls == 0 {
+	for _, r := range results {
+		if r.PeakRSS > 0 || r.Verified {
+			fmt.Fprintf(w, "%-8s answers %v, %d without Retry-After; peak RSS %.0f MB", r.Kind, r.Status, r.RetryAfterMissing, r.PeakRSS/(1<<20))
+			if r.Verified {
+				fmt.Fprintf(w, "; %d accepted, %d lost", r.Accepted, r.Lost)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if len(bares) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nintake ÷ bare (throughput; latency p50)\n")
+	var bareRate, bareP50 float64
+	for _, b := range bares {
+		bareRate += b.CallsPerSecond() / float64(len(bares))
+		bareP50 += float64(b.P50) / float64(len(bares))
+	}
+	fmt.Fprintf(w, "\nintake ÷ bare (throughput; latency p50; bare is the mean of its runs first and last)\n")
 	for _, r := range results {
 		if r.Kind != KindBare {
-			fmt.Fprintf(w, "%-8s %6.2f× calls/s   %6.2f× p50\n", r.Kind, r.CallsPerSecond()/bare.CallsPerSecond(),
-				float64(r.P50)/float64(bare.P50))
+			fmt.Fprintf(w, "%-8s %6.2f× calls/s   %6.2f× p50\n", r.Kind, r.CallsPerSecond()/bareRate, float64(r.P50)/bareP50)
 		}
 	}
 }

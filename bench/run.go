@@ -42,7 +42,7 @@ type target struct {
 func setup(ctx context.Context, o Options, hc *http.Client) (target, error) {
 	t := target{http: hc, url: o.URL, run: strconv.FormatInt(time.Now().UnixNano(), 36), secret: "whsec_bench_" + intake.NewID("s")}
 	var key struct{ Key string }
-	if err := t.admin(ctx, o.Token, "/api/admin/keys", map[string]any{"name": "bench " + t.run, "scope": "ingest", "rate_limit": 1_000_000}, &key); err != nil {
+	if err := t.admin(ctx, o.Token, "/api/admin/keys", map[string]any{"name": "bench " + t.run, "scope": "ingest", "rate_limit": o.KeyLimit}, &key); err != nil {
 		return t, err
 	}
 	t.ingestKey = key.Key
@@ -146,26 +146,39 @@ func Run(ctx context.Context, o Options, tc client.Client) ([]Result, error) {
 		return nil, fmt.Errorf("set-up through the admin API: %w", err)
 	}
 	calls := map[string]func(context.Context, int) outcome{KindMetric: t.metric, KindBatch: t.batch, KindStripe: t.stripe}
-	var results []Result
+	// The bare baseline runs first and last: Temporal slows as its store
+	// grows over a run, and the mean of both is fair to every kind between.
+	first, err := runBare(ctx, o, tc)
+	if err != nil {
+		return nil, fmt.Errorf("bare baseline: %w", err)
+	}
+	results := []Result{first}
 	for _, kind := range o.Kinds {
 		one, ok := calls[kind]
 		if !ok {
 			return nil, fmt.Errorf("unknown kind %q (metric, batch, stripe)", kind)
 		}
+		rss := watchRSS(ctx, hc, o.URL)
 		res, outs := drive(ctx, kind, o.Requests, o.Concurrency, o.Rate, one)
+		res.PeakRSS = rss()
 		if kind == KindBatch {
 			res.Metrics = batchSize
+		}
+		if o.Verify {
+			if err := t.verify(ctx, &res, outs); err != nil {
+				return nil, err
+			}
 		}
 		if err := t.sample(ctx, tc, &res, outs, o.Sample); err != nil {
 			return nil, err
 		}
 		results = append(results, res)
 	}
-	bare, err := runBare(ctx, o, tc)
+	last, err := runBare(ctx, o, tc)
 	if err != nil {
 		return nil, fmt.Errorf("bare baseline: %w", err)
 	}
-	return append(results, bare), nil
+	return append(results, last), nil
 }
 
 // sample reads the histories of up to n successful calls.

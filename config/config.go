@@ -26,6 +26,7 @@ type Config struct {
 	PublicURL         string
 	RedisURL          string
 	SyncWait          time.Duration
+	MaxInFlight       int
 	Retention         time.Duration
 	LogLevel          string
 	// APIURL and Token are what `intake admin` talks to and with.
@@ -66,6 +67,14 @@ var settings = []setting{
 	{"INTAKE_PUBLIC_URL", "public-url", "", "public base URL, for webhook URLs and signatures", str(func(c *Config) *string { return &c.PublicURL })},
 	{"INTAKE_REDIS_URL", "redis-url", "", "Redis URL for rate-limit counts shared by API processes (serve)", str(func(c *Config) *string { return &c.RedisURL })},
 	{"INTAKE_SYNC_WAIT", "sync-wait", "5s", "how long an ingest call waits for its result before 202", duration(func(c *Config) *time.Duration { return &c.SyncWait })},
+	{"INTAKE_MAX_INFLIGHT", "max-inflight", "512", "ingest and webhook calls one API process works on at once; more get 503", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return errors.New("must be a whole number from 1")
+		}
+		c.MaxInFlight = n
+		return nil
+	}},
 	{"INTAKE_RETENTION", "retention", "720h", "how long the embedded Temporal keeps closed workflows (dev)", duration(func(c *Config) *time.Duration { return &c.Retention })},
 	{"INTAKE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 	{"INTAKE_URL", "url", "http://localhost:8080", "intake API base URL (admin)", str(func(c *Config) *string { return &c.APIURL })},

@@ -77,7 +77,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 		return err
 	}
 	srv := api.New(st, tc, api.Options{
-		AdminToken: boot.AdminToken, SyncWait: cfg.SyncWait, EagerStart: true, Registry: reg, Logger: log, PublicURL: cfg.PublicURL,
+		AdminToken: boot.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, EagerStart: true, Registry: reg, Logger: log, PublicURL: cfg.PublicURL,
 	})
 	if err := boot.ensureProject(ctx, srv, st, dataDir); err != nil {
 		return err

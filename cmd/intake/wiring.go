@@ -115,7 +115,7 @@ func runServe(ctx context.Context, cfg config.Config) error {
 		log.Warn("INTAKE_ADMIN_TOKEN is not set: projects cannot be created through this API")
 	}
 	go ensureSearchAttributes(ctx, tc, cfg.TemporalNamespace, log)
-	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, Registry: reg, Logger: log, PublicURL: cfg.PublicURL}
+	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, Registry: reg, Logger: log, PublicURL: cfg.PublicURL}
 	switch cfg.RedisURL {
 	case "":
 		return errors.New("INTAKE_REDIS_URL is required: rate limits must be shared by every API replica " +
