@@ -33,6 +33,8 @@ type Options struct {
 	// Verify polls every accepted call until it is done and counts the
 	// ones that never are.
 	Verify bool
+	// NoBare skips the bare baseline (overload runs).
+	NoBare bool
 }
 
 // Result is one kind's figures.

@@ -148,11 +148,14 @@ func Run(ctx context.Context, o Options, tc client.Client) ([]Result, error) {
 	calls := map[string]func(context.Context, int) outcome{KindMetric: t.metric, KindBatch: t.batch, KindStripe: t.stripe}
 	// The bare baseline runs first and last: Temporal slows as its store
 	// grows over a run, and the mean of both is fair to every kind between.
-	first, err := runBare(ctx, o, tc)
-	if err != nil {
-		return nil, fmt.Errorf("bare baseline: %w", err)
+	var results []Result
+	if !o.NoBare {
+		first, err := runBare(ctx, o, tc)
+		if err != nil {
+			return nil, fmt.Errorf("bare baseline: %w", err)
+		}
+		results = append(results, first)
 	}
-	results := []Result{first}
 	for _, kind := range o.Kinds {
 		one, ok := calls[kind]
 		if !ok {
@@ -173,6 +176,9 @@ func Run(ctx context.Context, o Options, tc client.Client) ([]Result, error) {
 			return nil, err
 		}
 		results = append(results, res)
+	}
+	if o.NoBare {
+		return results, nil
 	}
 	last, err := runBare(ctx, o, tc)
 	if err != nil {
