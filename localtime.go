@@ -26,7 +26,16 @@ var (
 // zone or offset it is kept; without, it is read in loc, a date alone
 // meaning 06:00 there. The result is UTC.
 func ParseLocalTime(s string, loc *time.Location) (time.Time, error) {
-	s = strings.TrimSpace(s)
+	t, err := parseLocalTime(strings.TrimSpace(s), loc)
+	if err == nil && (t.Year() < 1 || t.Year() > 9999) {
+		// An offset can push year 0000 or 9999 out of what RFC 3339,
+		// and so every reader of the stored time, can express.
+		return time.Time{}, fmt.Errorf("%q is out of range", s)
+	}
+	return t, err
+}
+
+func parseLocalTime(s string, loc *time.Location) (time.Time, error) {
 	for _, layout := range zonedLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), nil

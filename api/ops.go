@@ -68,23 +68,18 @@ func httpMetrics(reg *prometheus.Registry) fiber.Handler {
 	}
 }
 
-// methodLabel is a request's method as a label: one of a fixed set, so a
-// caller cannot mint series, and never the request's own bytes, which
-// Fiber reuses for the next request while Prometheus keeps the label.
+// methodLabels are the methods a request is labelled with: a fixed set,
+// so a caller cannot mint series, and constants, never the request's own
+// bytes, which Fiber reuses for the next request while Prometheus keeps
+// the label.
+var methodLabels = map[string]string{
+	fiber.MethodGet: fiber.MethodGet, fiber.MethodPost: fiber.MethodPost, fiber.MethodPut: fiber.MethodPut,
+	fiber.MethodPatch: fiber.MethodPatch, fiber.MethodDelete: fiber.MethodDelete, fiber.MethodHead: fiber.MethodHead,
+}
+
 func methodLabel(m string) string {
-	switch m {
-	case fiber.MethodGet:
-		return fiber.MethodGet
-	case fiber.MethodPost:
-		return fiber.MethodPost
-	case fiber.MethodPut:
-		return fiber.MethodPut
-	case fiber.MethodPatch:
-		return fiber.MethodPatch
-	case fiber.MethodDelete:
-		return fiber.MethodDelete
-	case fiber.MethodHead:
-		return fiber.MethodHead
+	if l, ok := methodLabels[m]; ok {
+		return l
 	}
 	return "OTHER"
 }

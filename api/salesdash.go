@@ -159,83 +159,92 @@ func parseSale(r record, loc *time.Location) (intake.SaleInput, error) {
 	return sl, err
 }
 
+// named is an identity a record names: unknown without its name, the call
+// is refused.
+type named struct {
+	kind, field, id, name string
+}
+
 // requireKnown refuses a record naming an agent or proposition intake has
 // never seen, without the name that would create it: nothing is started,
 // so nothing is written. Identities are never deleted, so a check that
 // passes here still holds when the workflow runs.
-func (s *Server) requireKnown(ctx context.Context, conn store.Connector, kind, field, externalID, name string) error {
-	if name != "" {
+func (s *Server) requireKnown(ctx context.Context, conn store.Connector, n named) error {
+	if n.name != "" {
 		return nil
 	}
-	ok, err := s.store.IdentityExists(ctx, store.IdentityRef{ProjectID: conn.ProjectID, ConnectorID: conn.ID, Kind: kind, ExternalID: externalID})
+	ok, err := s.store.IdentityExists(ctx, store.IdentityRef{ProjectID: conn.ProjectID, ConnectorID: conn.ID, Kind: n.kind, ExternalID: n.id})
 	if err == nil && !ok {
-		err = intake.Invalid(field, "%s %q is unknown; send %s_name with it to create it", field, externalID, kind)
+		err = intake.Invalid(n.field, "%s %q is unknown; send %s_name with it to create it", n.field, n.id, n.kind)
 	}
 	return err
 }
 
-// salesCall names a SalesDash call: its workflow ID carries the connector.
-func (s *Server) salesCall(c *fiber.Ctx, conn store.Connector, kind string) (activities.Call, error) {
-	call, err := s.newCall(c, kind)
+// upsert is one kind of SalesDash call, read from its record: its
+// workflow and input, the event type operators filter by, and the
+// identities it names.
+type upsert struct {
+	kind, eventType string
+	workflow        any
+	input           func(activities.Call) any
+	names           []named
+}
+
+// ingestUpsert runs a SalesDash call: the connector and its key, the body
+// in any encoding, the record read by read, its identities checked, then
+// one workflow, answered like every ingest call.
+func (s *Server) ingestUpsert(c *fiber.Ctx, read func(record, *time.Location) (upsert, error)) error {
+	conn, loc, err := s.salesConnector(c)
+	if err != nil {
+		return err
+	}
+	r, err := decodeRecord(c)
+	if err != nil {
+		return err
+	}
+	u, err := read(r, loc)
+	if err != nil {
+		return err
+	}
+	for _, n := range u.names {
+		if err := s.requireKnown(c.UserContext(), conn, n); err != nil {
+			return err
+		}
+	}
+	call, err := s.newCall(c, u.kind)
+	if err != nil {
+		return err
+	}
 	call.ConnectorID = conn.ID
 	call.WorkflowID = workflows.WorkflowID(conn.ProjectID, conn.ID, call.IngestID)
-	return call, err
+	var out workflows.IngestRecordResult
+	attrs := workflows.Attrs{Connector: conn.ID, Source: SalesDash, EventType: u.eventType}
+	return s.run(c, call, attrs, u.workflow, u.input(call), &out, func() any { return upsertAnswer(call.IngestID, out.Result) })
 }
 
 func (s *Server) ingestActivity(c *fiber.Ctx) error {
-	conn, loc, err := s.salesConnector(c)
-	if err != nil {
-		return err
-	}
-	r, err := decodeRecord(c)
-	if err != nil {
-		return err
-	}
-	in, err := parseActivity(r, loc)
-	if err != nil {
-		return err
-	}
-	if err := s.requireKnown(c.UserContext(), conn, intake.IdentityAgent, "agent_id", in.Agent.ID, in.Agent.Name); err != nil {
-		return err
-	}
-	call, err := s.salesCall(c, conn, intake.KindActivity)
-	if err != nil {
-		return err
-	}
-	var out workflows.IngestRecordResult
-	attrs := workflows.Attrs{Connector: conn.ID, Source: SalesDash, EventType: in.Type}
-	return s.run(c, call, attrs, workflows.IngestActivity, workflows.IngestActivityInput{Call: call, Activity: in}, &out,
-		func() any { return upsertAnswer(call.IngestID, out.Result) })
+	return s.ingestUpsert(c, func(r record, loc *time.Location) (upsert, error) {
+		in, err := parseActivity(r, loc)
+		return upsert{
+			kind: intake.KindActivity, eventType: in.Type, workflow: workflows.IngestActivity,
+			input: func(call activities.Call) any { return workflows.IngestActivityInput{Call: call, Activity: in} },
+			names: []named{{intake.IdentityAgent, "agent_id", in.Agent.ID, in.Agent.Name}},
+		}, err
+	})
 }
 
 func (s *Server) ingestSale(c *fiber.Ctx) error {
-	conn, loc, err := s.salesConnector(c)
-	if err != nil {
-		return err
-	}
-	r, err := decodeRecord(c)
-	if err != nil {
-		return err
-	}
-	in, err := parseSale(r, loc)
-	if err != nil {
-		return err
-	}
-	ctx := c.UserContext()
-	if err := s.requireKnown(ctx, conn, intake.IdentityAgent, "agent_id", in.Agent.ID, in.Agent.Name); err != nil {
-		return err
-	}
-	if err := s.requireKnown(ctx, conn, intake.IdentityProposition, "proposition_id", in.PropositionID, in.PropositionName); err != nil {
-		return err
-	}
-	call, err := s.salesCall(c, conn, intake.KindSale)
-	if err != nil {
-		return err
-	}
-	var out workflows.IngestRecordResult
-	attrs := workflows.Attrs{Connector: conn.ID, Source: SalesDash, EventType: intake.KindSale}
-	return s.run(c, call, attrs, workflows.IngestSale, workflows.IngestSaleInput{Call: call, Sale: in}, &out,
-		func() any { return upsertAnswer(call.IngestID, out.Result) })
+	return s.ingestUpsert(c, func(r record, loc *time.Location) (upsert, error) {
+		in, err := parseSale(r, loc)
+		return upsert{
+			kind: intake.KindSale, eventType: intake.KindSale, workflow: workflows.IngestSale,
+			input: func(call activities.Call) any { return workflows.IngestSaleInput{Call: call, Sale: in} },
+			names: []named{
+				{intake.IdentityAgent, "agent_id", in.Agent.ID, in.Agent.Name},
+				{intake.IdentityProposition, "proposition_id", in.PropositionID, in.PropositionName},
+			},
+		}, err
+	})
 }
 
 func upsertAnswer(ingestID string, r intake.UpsertResult) fiber.Map {

@@ -199,11 +199,11 @@ func (t target) sample(ctx context.Context, tc client.Client, res *Result, outs 
 		}
 		id := o.workflowID
 		if len(id) > 4 && id[:4] == "ing_" {
-			wf, err := t.workflowOf(ctx, id)
-			if err != nil {
-				return err
+			st, ok, err := t.status(ctx, id)
+			if err != nil || !ok {
+				return fmt.Errorf("status of %s: %v", id, err)
 			}
-			id = wf
+			id = st.WorkflowID
 		}
 		e, k, err := countHistory(ctx, tc, id)
 		if err != nil {
@@ -215,20 +215,28 @@ func (t target) sample(ctx context.Context, tc client.Client, res *Result, outs 
 	return nil
 }
 
-// workflowOf asks intake which workflow an ingest ID ran as.
-func (t target) workflowOf(ctx context.Context, ingestID string) (string, error) {
+// callStatus is what GET /api/ingest/{id} says of a call.
+type callStatus struct{ Status, WorkflowID string }
+
+// status asks intake for a call's status and the workflow it ran as; ok
+// is false when intake did not answer 200.
+func (t target) status(ctx context.Context, ingestID string) (st callStatus, ok bool, err error) {
 	req, _ := http.NewRequestWithContext(ctx, "GET", t.url+"/api/ingest/"+ingestID, nil)
 	req.Header = t.bearer()
 	resp, err := t.http.Do(req)
 	if err != nil {
-		return "", err
+		return st, false, err
 	}
 	defer drain(resp)
-	var st struct {
+	var body struct {
+		Status     string `json:"status"`
 		WorkflowID string `json:"workflow_id"`
 	}
-	err = json.NewDecoder(resp.Body).Decode(&st)
-	return st.WorkflowID, err
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&body) != nil {
+		return st, false, nil // 429 or 503 while intake catches up: ask again
+	}
+	st.Status, st.WorkflowID = body.Status, body.WorkflowID
+	return st, true, nil
 }
 
 // countHistory counts a closed workflow's events and workflow tasks.

@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -50,18 +49,8 @@ func (t target) verify(ctx context.Context, res *Result, outs []outcome) error {
 }
 
 func (t target) done(ctx context.Context, ingestID string) (bool, error) {
-	req, _ := http.NewRequestWithContext(ctx, "GET", t.url+"/api/ingest/"+ingestID, nil)
-	req.Header = t.bearer()
-	resp, err := t.http.Do(req)
-	if err != nil {
-		return false, err
-	}
-	defer drain(resp)
-	var st struct{ Status string }
-	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&st) != nil {
-		return false, nil // 429 or 503 while catching up: ask again
-	}
-	return st.Status == "done", nil
+	st, ok, err := t.status(ctx, ingestID)
+	return ok && st.Status == "done", err
 }
 
 // watchRSS samples intake's process_resident_memory_bytes from /metrics

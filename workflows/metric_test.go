@@ -42,14 +42,21 @@ func input() workflows.IngestMetricInput {
 
 func run(t *testing.T, st activities.Store) (workflows.IngestMetricResult, error) {
 	t.Helper()
+	return execute[workflows.IngestMetricResult](t, st, workflows.IngestMetric, input())
+}
+
+// execute runs one workflow to its end in the test environment, with the
+// activities on st, and returns its result or error.
+func execute[R any](t *testing.T, st activities.Store, wf, in any) (R, error) {
+	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.Activities{Store: st})
-	env.ExecuteWorkflow(workflows.IngestMetric, input())
+	env.ExecuteWorkflow(wf, in)
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
 	}
-	var out workflows.IngestMetricResult
+	var out R
 	err := env.GetWorkflowError()
 	if err == nil {
 		err = env.GetWorkflowResult(&out)

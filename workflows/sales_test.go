@@ -11,7 +11,6 @@ import (
 	"github.com/intakehq/intake/store"
 	"github.com/intakehq/intake/workflows"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 )
 
 // salesStore fails its first failures upserts with err, then applies.
@@ -39,22 +38,10 @@ func (s *salesStore) UpsertActivity(_ context.Context, _ store.CallRecord, in in
 
 func runSale(t *testing.T, st *salesStore) (workflows.IngestRecordResult, error) {
 	t.Helper()
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
-	env.RegisterActivity(&activities.Activities{Store: st})
-	env.ExecuteWorkflow(workflows.IngestSale, workflows.IngestSaleInput{
+	return execute[workflows.IngestRecordResult](t, st, workflows.IngestSale, workflows.IngestSaleInput{
 		Call: activities.Call{IngestID: "ing_1", ProjectID: "p_1", ConnectorID: "c_1", Kind: intake.KindSale},
 		Sale: intake.SaleInput{ID: "s-1", Agent: intake.Person{ID: "a"}, PropositionID: "p", SoldAt: time.Unix(1767261600, 0)},
 	})
-	if !env.IsWorkflowCompleted() {
-		t.Fatal("workflow did not complete")
-	}
-	var out workflows.IngestRecordResult
-	err := env.GetWorkflowError()
-	if err == nil {
-		err = env.GetWorkflowResult(&out)
-	}
-	return out, err
 }
 
 func TestIngestSaleRetriesUntilApplied(t *testing.T) {

@@ -50,10 +50,10 @@ func freePort(t *testing.T) string {
 
 // devProcess is a running `intake dev` and what its banner said.
 type devProcess struct {
-	cmd               *exec.Cmd
-	api, ui, adminKey string
-	stderr            *bytes.Buffer
-	exited            chan error
+	cmd                         *exec.Cmd
+	api, ui, temporal, adminKey string
+	stderr                      *bytes.Buffer
+	exited                      chan error
 }
 
 func startDev(t *testing.T, args ...string) *devProcess {
@@ -67,7 +67,7 @@ func startDev(t *testing.T, args ...string) *devProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &devProcess{cmd: cmd, api: "http://127.0.0.1:" + httpPort, ui: "http://127.0.0.1:" + uiPort,
+	d := &devProcess{cmd: cmd, api: "http://127.0.0.1:" + httpPort, ui: "http://127.0.0.1:" + uiPort, temporal: "127.0.0.1:" + temporalPort,
 		stderr: &bytes.Buffer{}, exited: make(chan error, 1)}
 	cmd.Stderr = d.stderr
 	if err := cmd.Start(); err != nil {
