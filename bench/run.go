@@ -168,7 +168,7 @@ func Run(ctx context.Context, o Options, tc client.Client) ([]Result, error) {
 			res.Metrics = batchSize
 		}
 		if o.Verify {
-			if err := t.verify(ctx, &res, outs); err != nil {
+			if err := t.verify(ctx, tc, &res, outs); err != nil {
 				return nil, err
 			}
 		}

@@ -8,30 +8,31 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 )
 
 // verifyTimeout is how long accepted calls get to finish after a run.
 const verifyTimeout = 5 * time.Minute
 
-// verify polls every accepted call's status until it is done: an accepted
-// call that never is, was lost. Webhook deliveries carry no ingest ID to
-// poll and are counted as accepted only.
-func (t target) verify(ctx context.Context, res *Result, outs []outcome) error {
+// verify waits for every accepted call to be done: an accepted call that
+// never is, was lost. Ingest calls are polled through intake; webhook
+// deliveries carry no ingest ID, so their workflows are asked directly.
+func (t target) verify(ctx context.Context, tc client.Client, res *Result, outs []outcome) error {
 	res.Verified = true
 	var pending []string
 	for _, o := range outs {
 		if o.status >= 200 && o.status < 300 {
 			res.Accepted++
-			if strings.HasPrefix(o.workflowID, "ing_") {
-				pending = append(pending, o.workflowID)
-			}
+			pending = append(pending, o.workflowID)
 		}
 	}
 	deadline := time.Now().Add(verifyTimeout)
 	for len(pending) > 0 && time.Now().Before(deadline) {
 		var still []string
 		for _, id := range pending {
-			done, err := t.done(ctx, id)
+			done, err := t.done(ctx, tc, id)
 			if err != nil {
 				return err
 			}
@@ -48,9 +49,18 @@ func (t target) verify(ctx context.Context, res *Result, outs []outcome) error {
 	return nil
 }
 
-func (t target) done(ctx context.Context, ingestID string) (bool, error) {
-	st, ok, err := t.status(ctx, ingestID)
-	return ok && st.Status == "done", err
+// done reports whether a call has finished: id is its ingest ID or, for a
+// webhook delivery, its workflow ID.
+func (t target) done(ctx context.Context, tc client.Client, id string) (bool, error) {
+	if strings.HasPrefix(id, "ing_") {
+		st, ok, err := t.status(ctx, id)
+		return ok && st.Status == "done", err
+	}
+	desc, err := tc.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return false, nil // not visible yet, or Temporal is busy: ask again
+	}
+	return desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, nil
 }
 
 // watchRSS samples intake's process_resident_memory_bytes from /metrics
