@@ -1,3 +1,7 @@
+//go:build !nodev
+
+// The binary these tests run is built by TestMain in dev_test.go.
+
 package main_test
 
 import (
