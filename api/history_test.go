@@ -23,15 +23,7 @@ func TestSingleMetricCallHistory(t *testing.T) {
 	id := workflows.WorkflowID(p.id, workflows.APIConnector, r.str("ingest_id"))
 	ctx := context.Background()
 
-	var events []*historypb.HistoryEvent
-	it := e2e.temporal.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		events = append(events, ev)
-	}
+	events := history(t, id)
 	count := map[enumspb.EventType]int{}
 	for _, ev := range events {
 		count[ev.GetEventType()]++
@@ -60,14 +52,56 @@ func TestSingleMetricCallHistory(t *testing.T) {
 		}
 	}
 
-	if *update {
-		raw, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&historypb.History{Events: events})
+	record(t, events, "ingest_metric")
+}
+
+// history reads a closed workflow's events.
+func history(t *testing.T, id string) []*historypb.HistoryEvent {
+	t.Helper()
+	var events []*historypb.HistoryEvent
+	it := e2e.temporal.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join("..", "workflows", "testdata", "ingest_metric.history.json")
-		if err := os.WriteFile(path, raw, 0o644); err != nil {
-			t.Fatal(err)
+		events = append(events, ev)
+	}
+	return events
+}
+
+// record writes a history for the workflows package's replay test, with
+// -update.
+func record(t *testing.T, events []*historypb.HistoryEvent, name string) {
+	t.Helper()
+	if !*update {
+		return
+	}
+	raw, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&historypb.History{Events: events})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "workflows", "testdata", name+".history.json"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSalesDashCallHistories: an activity and a sale call are each one
+// workflow task and one local-activity marker; with -update they are
+// recorded for the replay test.
+func TestSalesDashCallHistories(t *testing.T) {
+	sc := newSalesConnector(t, nil)
+	for kind, fields := range map[string]map[string]any{"activities": activityFields("h-1"), "sales": saleFields("h-1")} {
+		r := sc.send(t, kind, "json", fields)
+		want(t, r, 200)
+		events := history(t, workflows.WorkflowID(sc.project.id, sc.id, r.str("ingest_id")))
+		count := map[enumspb.EventType]int{}
+		for _, ev := range events {
+			count[ev.GetEventType()]++
 		}
+		if len(events) != 6 || count[enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED] != 1 || count[enumspb.EVENT_TYPE_MARKER_RECORDED] != 1 {
+			t.Fatalf("%s: %d events %v", kind, len(events), count)
+		}
+		record(t, events, "ingest_"+kind)
 	}
 }
