@@ -136,6 +136,10 @@ func (s *Server) createConnector(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	limit, err := o.rateLimit()
+	if err != nil {
+		return err
+	}
 	raw, _ := json.Marshal(settings)
 	p := principal(c)
 	conn := store.Connector{ID: intake.NewID("c"), ProjectID: p.ProjectID, Type: typ, Name: name, Secret: secret,
@@ -145,8 +149,10 @@ func (s *Server) createConnector(c *fiber.Ctx) error {
 	if typ == connectors.Generic.Name || typ == SalesDash {
 		plain = intake.NewAPIKey()
 		k := newKeyRow(plain, name+" (connector)", intake.ScopeIngest, nil)
-		k.ProjectID, k.ConnectorID = p.ProjectID, conn.ID
+		k.ProjectID, k.ConnectorID, k.RateLimit = p.ProjectID, conn.ID, limit
 		key = &k
+	} else if limit != nil {
+		return intake.Invalid("rate_limit", "only generic and salesdash connectors have a key to limit")
 	}
 	if err := s.store.CreateConnector(c.UserContext(), &conn, key); err != nil {
 		return err

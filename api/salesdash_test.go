@@ -422,3 +422,19 @@ func TestSalesDashNeedsTheConnectorsOwnKey(t *testing.T) {
 	r = do(t, "POST", "/api/connectors/"+sc.id+"/activities", sc.key, "<xml/>", "Content-Type", "text/xml")
 	want(t, r, 400)
 }
+
+// TestSalesDashKeyRateLimit: a bulk sender's connector key takes its own
+// limit at creation; connectors without a key refuse one.
+func TestSalesDashKeyRateLimit(t *testing.T) {
+	p := newProject(t)
+	r := do(t, "POST", "/api/admin/connectors", p.adminKey, map[string]any{"type": "salesdash", "name": "CRM", "rate_limit": 5000})
+	want(t, r, 201)
+	sc := salesConnector{project: p, id: r.str("id"), key: r.str("key")}
+	got := sc.send(t, "activities", "json", activityFields("a-1"))
+	want(t, got, 200)
+	if limit := got.header.Get("X-RateLimit-Limit"); limit != "5000" {
+		t.Fatalf("X-RateLimit-Limit %q, want 5000", limit)
+	}
+	r = do(t, "POST", "/api/admin/connectors", p.adminKey, map[string]any{"type": "stripe", "name": "S", "secret": "whsec_x", "rate_limit": 5000})
+	want(t, r, 400)
+}

@@ -202,10 +202,6 @@ func (s *Store) LinkIdentity(ctx context.Context, projectID, id, targetID, name 
 			ent.ID, ent.ProjectID, ent.Kind = intake.NewID(entityPrefixes[idn.Kind]), projectID, idn.Kind
 			if idn.Kind == intake.IdentityAgent {
 				ent.Email, ent.UserID = idn.Email, idn.UserID
-				var team Identity
-				if idn.TeamIdentityID != "" && tx.Where("id = ?", idn.TeamIdentityID).Take(&team).Error == nil {
-					ent.TeamID = team.LinkedID
-				}
 			}
 			if err := tx.Create(&ent).Error; err != nil {
 				return err
@@ -213,9 +209,36 @@ func (s *Store) LinkIdentity(ctx context.Context, projectID, id, targetID, name 
 		}
 		now := time.Now().UTC()
 		idn.LinkedID, idn.LinkedAt, idn.UpdatedAt = ent.ID, &now, now
-		return tx.Model(&idn).Updates(map[string]any{"linked_id": ent.ID, "linked_at": now, "updated_at": now}).Error
+		if err := tx.Model(&idn).Updates(map[string]any{"linked_id": ent.ID, "linked_at": now, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		return carryTeam(tx, idn, &ent, now)
 	})
 	return idn, ent, err
+}
+
+// carryTeam gives agents the team their senders put them in, once both
+// sides are linked: an agent linked after its team takes the team's link,
+// and a team linked after its agents becomes theirs. An agent that already
+// has a team keeps it: an admin's choice wins over a sender's.
+func carryTeam(tx *gorm.DB, idn Identity, ent *Entity, now time.Time) error {
+	switch idn.Kind {
+	case intake.IdentityAgent:
+		var team Identity
+		if ent.TeamID != "" || idn.TeamIdentityID == "" || tx.Where("id = ?", idn.TeamIdentityID).Take(&team).Error != nil ||
+			team.LinkedID == "" {
+			return nil
+		}
+		ent.TeamID, ent.UpdatedAt = team.LinkedID, now
+		return tx.Model(ent).Updates(map[string]any{"team_id": team.LinkedID, "updated_at": now}).Error
+	case intake.IdentityTeam:
+		members := tx.Model(&Identity{}).Select("linked_id").
+			Where("project_id = ? AND team_identity_id = ? AND linked_id <> ''", idn.ProjectID, idn.ID)
+		return tx.Model(&Entity{}).
+			Where("project_id = ? AND kind = ? AND (team_id = '' OR team_id IS NULL) AND id IN (?)", idn.ProjectID, intake.IdentityAgent, members).
+			Updates(map[string]any{"team_id": ent.ID, "updated_at": now}).Error
+	}
+	return nil
 }
 
 // CreateEntity stores a new agent, team or proposition.

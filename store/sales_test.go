@@ -152,3 +152,38 @@ func TestAggregateMergesLinkedIdentities(t *testing.T) {
 		t.Fatalf("deleting a linked agent: %v, want conflict", err)
 	}
 }
+
+// TestLinkingCarriesTeams links an agent before its team: once the team is
+// linked too, the agent is its member; an agent linked after the team
+// takes it at once.
+func TestLinkingCarriesTeams(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i, agent := range []string{"ag1", "ag2"} {
+		in := activity(fmt.Sprintf("a%d", i), "Call", agent, 1)
+		in.Agent.TeamID, in.Agent.TeamName = "north", "North"
+		if _, err := f.st.UpsertActivity(ctx, f.salesCall(fmt.Sprintf("ing_t%d", i), intake.KindActivity), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idns, _, _ := f.st.ListIdentities(ctx, f.project.ID, store.IdentityFilter{}, store.Page{})
+	byExt := map[string]string{}
+	for _, i := range idns {
+		byExt[i.ExternalID] = i.ID
+	}
+	_, first, err := f.st.LinkIdentity(ctx, f.project.ID, byExt["ag1"], "", "")
+	if err != nil || first.TeamID != "" {
+		t.Fatalf("agent linked before its team: %+v, %v", first, err)
+	}
+	_, team, err := f.st.LinkIdentity(ctx, f.project.ID, byExt["north"], "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.st.GetEntity(ctx, f.project.ID, intake.IdentityAgent, first.ID); got.TeamID != team.ID {
+		t.Fatalf("linking the team did not make the agent a member: %+v", got)
+	}
+	_, second, err := f.st.LinkIdentity(ctx, f.project.ID, byExt["ag2"], "", "")
+	if err != nil || second.TeamID != team.ID {
+		t.Fatalf("agent linked after its team: %+v, %v", second, err)
+	}
+}
