@@ -56,7 +56,25 @@ type devProcess struct {
 	exited                      chan error
 }
 
+// startDev starts `intake dev` on free ports and waits for its banner. A
+// port can be taken between freePort and the bind by another package's
+// test running at the same time; then it tries again on new ports.
 func startDev(t *testing.T, args ...string) *devProcess {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		d, stderr := startDevOnce(t, args...)
+		if d != nil {
+			return d
+		}
+		if !strings.Contains(stderr, "in use") || attempt == 3 {
+			t.Fatalf("intake dev exited before its banner: %s", stderr)
+		}
+	}
+}
+
+// startDevOnce returns the running process, or nil and its stderr when it
+// exited before its banner.
+func startDevOnce(t *testing.T, args ...string) (*devProcess, string) {
 	t.Helper()
 	httpPort, uiPort, temporalPort := freePort(t), freePort(t), freePort(t)
 	args = append([]string{"dev", "--http-addr", "127.0.0.1:" + httpPort, "--ui-addr", "127.0.0.1:" + uiPort,
@@ -93,7 +111,8 @@ func startDev(t *testing.T, args ...string) *devProcess {
 		select {
 		case line, ok := <-lines:
 			if !ok {
-				t.Fatalf("intake dev exited before its banner: %s", d.stderr)
+				<-d.exited // stderr is complete once the process is reaped
+				return nil, d.stderr.String()
 			}
 			if f := strings.Fields(line); len(f) == 3 && f[0] == "Admin" && f[1] == "key" {
 				d.adminKey = f[2]
@@ -106,7 +125,7 @@ func startDev(t *testing.T, args ...string) *devProcess {
 		for range lines {
 		}
 	}()
-	return d
+	return d, ""
 }
 
 // stop sends SIGINT and waits for a clean exit.
