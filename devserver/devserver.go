@@ -80,7 +80,7 @@ func Start(o Options) (*Server, error) {
 		o.LogLevel = "warn"
 	}
 	if o.Port == 0 {
-		p, err := freePort(o.IP)
+		p, err := FreePort(o.IP)
 		if err != nil {
 			return nil, err
 		}
@@ -180,7 +180,7 @@ func (o Options) serverConfig() (*config.Config, error) {
 	conf.Persistence.VisibilityStore = "sqlite"
 	conf.Persistence.NumHistoryShards = 1
 	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
-	httpPort, err := freePort(o.IP)
+	httpPort, err := FreePort(o.IP)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func (o Options) serverConfig() (*config.Config, error) {
 	for _, name := range []string{"frontend", "history", "matching", "worker"} {
 		port := o.Port
 		if name != "frontend" {
-			if port, err = freePort(o.IP); err != nil {
+			if port, err = FreePort(o.IP); err != nil {
 				return nil, err
 			}
 		}
@@ -276,11 +276,26 @@ func checkPort(ip string, port int, what string) error {
 	return l.Close()
 }
 
-func freePort(ip string) (int, error) {
+// FreePort finds a port for a service that binds it only later (the
+// server's own, and tests' `intake dev`). Between the two, the kernel could hand the same port to
+// another listener on port 0 or to an outgoing connection. A connection
+// to the port, closed from the listening side first, leaves that side in
+// TIME_WAIT: Linux then gives the port to neither for about a minute,
+// while the service, whose Go listener sets SO_REUSEADDR, can still bind it.
+func FreePort(ip string) (int, error) {
 	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		return 0, fmt.Errorf("find a free port: %w", err)
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	port := l.Addr().(*net.TCPAddr).Port
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		return port, nil // the reservation is a refinement; the port is free
+	}
+	defer c.Close()
+	if s, err := l.Accept(); err == nil {
+		_ = s.Close()
+	}
+	return port, nil
 }
