@@ -280,7 +280,7 @@ func checkPort(ip string, port int, what string) error {
 // server's own, and tests' `intake dev`). Between the two, the kernel could hand the same port to
 // another listener on port 0 or to an outgoing connection. A connection
 // to the port, closed from the listening side first, leaves that side in
-// TIME_WAIT: Linux then gives the port to neither for about a minute,
+// TIME_WAIT: Linux then avoids handing it to either for about a minute,
 // while the service, whose Go listener sets SO_REUSEADDR, can still bind it.
 func FreePort(ip string) (int, error) {
 	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
