@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,7 +19,7 @@ var entityRoutes = map[string]string{
 
 func (s *Server) listIdentities(c *fiber.Ctx) error {
 	f := store.IdentityFilter{Kind: c.Query("kind"), ConnectorID: c.Query("connector_id")}
-	if f.Kind != "" && !validKind(f.Kind) {
+	if f.Kind != "" && !slices.Contains(intake.IdentityKinds, f.Kind) {
 		return intake.Invalid("kind", "kind must be one of %s", strings.Join(intake.IdentityKinds, ", "))
 	}
 	if v := c.Query("linked"); v != "" {
@@ -31,15 +32,6 @@ func (s *Server) listIdentities(c *fiber.Ctx) error {
 	return paged(c, func(ctx context.Context, pg store.Page) ([]store.Identity, string, error) {
 		return s.store.ListIdentities(ctx, principal(c).ProjectID, f, pg)
 	})
-}
-
-func validKind(k string) bool {
-	for _, v := range intake.IdentityKinds {
-		if k == v {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) getIdentity(c *fiber.Ctx) error {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,7 +50,7 @@ func (s *Server) getSale(c *fiber.Ctx) error {
 func aggregateQuery(c *fiber.Ctx, kind string) (store.AggregateQuery, error) {
 	q := store.AggregateQuery{ProjectID: principal(c).ProjectID, ConnectorID: c.Query("connector_id"), Type: c.Query("type"),
 		GroupBy: c.Query("group_by")}
-	if groups := store.Groupings(kind); q.GroupBy != "" && !contains(groups, q.GroupBy) {
+	if groups := store.Groupings(kind); q.GroupBy != "" && !slices.Contains(groups, q.GroupBy) {
 		return q, intake.Invalid("group_by", "group_by must be one of %s", strings.Join(groups, ", "))
 	}
 	if v := c.Query("include_cancelled"); v != "" {
@@ -80,15 +81,6 @@ func aggregateQuery(c *fiber.Ctx, kind string) (store.AggregateQuery, error) {
 		return q, intake.Invalid("to", "to must be after from")
 	}
 	return q, nil
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // aggregateAnswer is an aggregate's groups with their total.

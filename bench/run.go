@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/intakehq/intake"
@@ -198,7 +199,7 @@ func (t target) sample(ctx context.Context, tc client.Client, res *Result, outs 
 			continue
 		}
 		id := o.workflowID
-		if len(id) > 4 && id[:4] == "ing_" {
+		if strings.HasPrefix(id, "ing_") {
 			st, ok, err := t.status(ctx, id)
 			if err != nil || !ok {
 				return fmt.Errorf("status of %s: %v", id, err)

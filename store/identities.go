@@ -76,8 +76,8 @@ func (s *Store) IdentityExists(ctx context.Context, r IdentityRef) (bool, error)
 // given. An unknown id without a name is invalid: field names it.
 func upsertIdentity(tx *gorm.DB, r IdentityRef, name, field string) (Identity, error) {
 	var id Identity
-	where := tx.Where("project_id = ? AND connector_id = ? AND kind = ? AND external_id = ?", r.ProjectID, r.ConnectorID, r.Kind, r.ExternalID)
-	err := where.Session(&gorm.Session{}).Take(&id).Error
+	err := tx.Where("project_id = ? AND connector_id = ? AND kind = ? AND external_id = ?", r.ProjectID, r.ConnectorID, r.Kind, r.ExternalID).
+		Take(&id).Error
 	switch {
 	case err == gorm.ErrRecordNotFound && name == "" && field != "":
 		return id, intake.Invalid(field, "%s %q is unknown; send its name to create it", field, r.ExternalID)
