@@ -52,7 +52,7 @@ func TestSingleMetricCallHistory(t *testing.T) {
 		}
 	}
 
-	record(t, events, "ingest_metric")
+	record(t, events, "v1/ingest_metric")
 }
 
 // history reads a closed workflow's events.
@@ -102,6 +102,6 @@ func TestSalesDashCallHistories(t *testing.T) {
 		if len(events) != 6 || count[enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED] != 1 || count[enumspb.EVENT_TYPE_MARKER_RECORDED] != 1 {
 			t.Fatalf("%s: %d events %v", kind, len(events), count)
 		}
-		record(t, events, "ingest_"+kind)
+		record(t, events, "v1/ingest_"+kind)
 	}
 }

@@ -7,19 +7,27 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 )
 
-// TestReplayRecordedHistories replays histories recorded from real runs
-// (go test ./api -run 'CallHistor' -update). A change to a
-// shipped workflow that breaks determinism fails here before it reaches a
-// running cluster.
+// TestReplayRecordedHistories replays histories recorded from real runs. A
+// change to a shipped workflow that breaks determinism fails here before
+// it reaches a running cluster. testdata/v1 holds one history of every
+// workflow type the first release started, so workflows still running
+// when a cluster upgrades finish on the new worker.
 func TestReplayRecordedHistories(t *testing.T) {
 	tests := []struct {
 		name     string
 		give     string
 		workflow any
 	}{
-		{"single metric", "testdata/ingest_metric.history.json", workflows.IngestMetric},
-		{"salesdash activity", "testdata/ingest_activities.history.json", workflows.IngestActivity},
-		{"salesdash sale", "testdata/ingest_sales.history.json", workflows.IngestSale},
+		{"v1 single metric", "testdata/v1/ingest_metric.history.json", workflows.IngestMetric},
+		{"v1 batch", "testdata/v1/ingest_batch.history.json", workflows.IngestBatch},
+		{"v1 custom webhook", "testdata/v1/ingest_custom.history.json", workflows.IngestBatch},
+		{"v1 data", "testdata/v1/ingest_data.history.json", workflows.IngestData},
+		{"v1 tasks", "testdata/v1/ingest_tasks.history.json", workflows.IngestTasks},
+		{"v1 provider event", "testdata/v1/ingest_event.history.json", workflows.IngestEvent},
+		{"v1 salesdash activity", "testdata/v1/ingest_activities.history.json", workflows.IngestActivity},
+		{"v1 salesdash sale", "testdata/v1/ingest_sales.history.json", workflows.IngestSale},
+		{"v1 inbox replay", "testdata/v1/replay_inbox.history.json", workflows.ReplayInbox},
+		{"v1 inbox replay item", "testdata/v1/replay_item.history.json", workflows.ReplayItem},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
