@@ -27,13 +27,14 @@ func Bare(ctx workflow.Context, i int) (int, error) {
 func noop(_ context.Context, i int) (int, error) { return i, nil }
 
 // runBare starts and awaits Requests bare workflows at Concurrency, as the
-// API starts and awaits a call's workflow.
-func runBare(ctx context.Context, o Options, tc client.Client) (Result, error) {
+// API starts and awaits a call's workflow. Each is done when its result is
+// back.
+func runBare(ctx context.Context, o Options, tc client.Client) (Result, []outcome, error) {
 	w := sdkworker.New(tc, bareQueue, sdkworker.Options{})
 	w.RegisterWorkflow(Bare)
 	w.RegisterActivity(noop)
 	if err := w.Start(); err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	defer w.Stop()
 	run := time.Now().UnixNano()
@@ -46,21 +47,7 @@ func runBare(ctx context.Context, o Options, tc client.Client) (Result, error) {
 		if err := wr.Get(ctx, nil); err != nil {
 			return outcome{err: err}
 		}
-		return outcome{status: 200, workflowID: id}
+		return outcome{status: 200, workflowID: id, done: time.Now()}
 	})
-	var events, tasks []float64
-	for _, out := range outs {
-		if len(events) >= o.Sample {
-			break
-		}
-		if out.status == 200 {
-			e, k, err := countHistory(ctx, tc, out.workflowID)
-			if err != nil {
-				return res, err
-			}
-			events, tasks = append(events, e), append(tasks, k)
-		}
-	}
-	res.EventsPerCall, res.TasksPerCall = median(events), median(tasks)
-	return res, nil
+	return res, outs, nil
 }

@@ -5,7 +5,6 @@ package bench
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"sort"
@@ -20,9 +19,10 @@ type Options struct {
 	URL, Token string
 	// Requests per kind, sent by Concurrency workers.
 	Requests, Concurrency int
-	// Kinds to run: metric, batch, stripe (bare always runs).
+	// Kinds to run: metric, batch, stripe, generic (bare always runs).
 	Kinds []string
-	// Sample is how many calls per kind have their history read.
+	// Sample is how many distinct workflows per kind have their history
+	// read.
 	Sample int
 	// Eager starts bare workflows eagerly, as intake dev does.
 	Eager bool
@@ -30,8 +30,9 @@ type Options struct {
 	Rate float64
 	// KeyLimit is the bench key's requests per minute; past it, 429.
 	KeyLimit int
-	// Verify polls every accepted call until it is done and counts the
-	// ones that never are.
+	// Verify polls every accepted call until it is done, counts the ones
+	// that never are, and takes each call's own completion time for
+	// applied/s.
 	Verify bool
 	// NoBare skips the bare baseline (overload runs).
 	NoBare bool
@@ -42,13 +43,18 @@ type Result struct {
 	Kind          string
 	Calls         int
 	Metrics       int // metric updates per call
+	Start         time.Time
 	Elapsed       time.Duration
 	P50, P95, P99 time.Duration
 	Status        map[int]int
 	Errors        int
-	// EventsPerCall and TasksPerCall are medians over the sampled
-	// histories.
+	// EventsPerCall and TasksPerCall are the sampled workflows' history
+	// events and workflow tasks over the calls they carried: under load
+	// one workflow may carry several calls.
 	EventsPerCall, TasksPerCall float64
+	// Workflows is how many distinct workflows WorkflowCalls accepted
+	// calls ran in.
+	Workflows, WorkflowCalls int
 	// RetryAfterMissing counts 429/503 answers without Retry-After.
 	RetryAfterMissing int
 	// PeakRSS is the most resident memory intake's /metrics reported
@@ -57,10 +63,41 @@ type Result struct {
 	// Accepted counts 2xx answers; Lost those never done (with Verify).
 	Accepted, Lost int
 	Verified       bool
+	// Applied counts accepted calls seen done (with Verify); LastDone is
+	// the latest of their own completion times.
+	Applied  int
+	LastDone time.Time
+	// Persistence is the embedded Temporal server's persistence requests
+	// per operation from before the kind started until its verify was
+	// done; nil when the target's /metrics has none (intake serve).
+	Persistence map[string]float64
 }
 
-// CallsPerSecond is the kind's throughput.
+// CallsPerSecond is the kind's throughput in answers, 2xx or not.
 func (r Result) CallsPerSecond() float64 { return float64(r.Calls) / r.Elapsed.Seconds() }
+
+// AcceptedPerSecond is the throughput in 2xx answers.
+func (r Result) AcceptedPerSecond() float64 { return float64(r.Accepted) / r.Elapsed.Seconds() }
+
+// AppliedPerSecond is the throughput in calls done: applied calls over the
+// time from the first request until the last of them was done, by its own
+// completion time; 0 when not known (no Verify).
+func (r Result) AppliedPerSecond() float64 {
+	d := r.LastDone.Sub(r.Start)
+	if r.Applied == 0 || d <= 0 {
+		return 0
+	}
+	return float64(r.Applied) / d.Seconds()
+}
+
+// CallsPerWorkflow is the mean number of accepted calls their workflows
+// carried; 0 when none was resolved.
+func (r Result) CallsPerWorkflow() float64 {
+	if r.Workflows == 0 {
+		return 0
+	}
+	return float64(r.WorkflowCalls) / float64(r.Workflows)
+}
 
 // MetricsPerSecond is the throughput in metric updates.
 func (r Result) MetricsPerSecond() float64 { return r.CallsPerSecond() * float64(r.Metrics) }
@@ -76,15 +113,22 @@ func (r Result) Non2xx() int {
 	return n
 }
 
-// outcome is one request's: its status, latency and the workflow it
-// started (from the answer), for sampling.
+// outcome is one request's: its status, latency, the call's ingest ID and
+// workflow (from the answer, or resolved later) and, once seen done, its
+// own completion time.
 type outcome struct {
 	status     int
 	latency    time.Duration
+	ingestID   string
 	workflowID string
+	webhook    bool
 	retryAfter bool
+	done       time.Time
 	err        error
 }
+
+// accepted reports a 2xx answer.
+func (o outcome) accepted() bool { return o.err == nil && o.status >= 200 && o.status < 300 }
 
 // drive runs n calls of one through concurrency workers, paced to rate
 // per second when rate > 0, and gathers the figures.
@@ -114,7 +158,7 @@ func drive(ctx context.Context, kind string, n, concurrency int, rate float64, o
 		}()
 	}
 	wg.Wait()
-	res := Result{Kind: kind, Calls: n, Metrics: 1, Elapsed: time.Since(start), Status: map[int]int{}}
+	res := Result{Kind: kind, Calls: n, Metrics: 1, Start: start, Elapsed: time.Since(start), Status: map[int]int{}}
 	lat := make([]time.Duration, 0, n)
 	for _, o := range outs {
 		if o.err != nil {
@@ -123,6 +167,9 @@ func drive(ctx context.Context, kind string, n, concurrency int, rate float64, o
 		}
 		res.Status[o.status]++
 		lat = append(lat, o.latency)
+		if o.accepted() {
+			res.Accepted++
+		}
 		if (o.status == 429 || o.status == 503) && !o.retryAfter {
 			res.RetryAfterMissing++
 		}
@@ -137,59 +184,6 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 		return 0
 	}
 	return sorted[int(q*float64(len(sorted)-1))]
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	sort.Float64s(v)
-	return v[len(v)/2]
-}
-
-// Report prints the results as a table, then intake ÷ bare.
-func Report(w io.Writer, o Options, results []Result) {
-	fmt.Fprintf(w, "%d requests per kind, concurrency %d, bare eager start %v\n\n", o.Requests, o.Concurrency, o.Eager)
-	fmt.Fprintf(w, "%-8s %9s %10s %9s %9s %9s %7s %12s %10s\n", "kind", "calls/s", "metrics/s", "p50", "p95", "p99", "non2xx",
-		"events/call", "tasks/call")
-	var bares []Result
-	for _, r := range results {
-		if r.Kind == KindBare {
-			bares = append(bares, r)
-		}
-		fmt.Fprintf(w, "%-8s %9.1f %10.1f %9s %9s %9s %7d %12.1f %10.1f\n", r.Kind, r.CallsPerSecond(), r.MetricsPerSecond(),
-			round(r.P50), round(r.P95), round(r.P99), r.Non2xx(), r.EventsPerCall, r.TasksPerCall)
-	}
-	for _, r := range results {
-		if r.PeakRSS > 0 || r.Verified {
-			fmt.Fprintf(w, "%-8s answers %v, %d without Retry-After; peak RSS %.0f MB", r.Kind, r.Status, r.RetryAfterMissing, r.PeakRSS/(1<<20))
-			if r.Verified {
-				fmt.Fprintf(w, "; %d accepted, %d lost", r.Accepted, r.Lost)
-			}
-			fmt.Fprintln(w)
-		}
-	}
-	if len(bares) == 0 {
-		return
-	}
-	var bareRate, bareP50 float64
-	for _, b := range bares {
-		bareRate += b.CallsPerSecond() / float64(len(bares))
-		bareP50 += float64(b.P50) / float64(len(bares))
-	}
-	fmt.Fprintf(w, "\nintake ÷ bare (throughput; latency p50; bare is the mean of its runs first and last)\n")
-	for _, r := range results {
-		if r.Kind != KindBare {
-			fmt.Fprintf(w, "%-8s %6.2f× calls/s   %6.2f× p50\n", r.Kind, r.CallsPerSecond()/bareRate, float64(r.P50)/bareP50)
-		}
-	}
-}
-
-func round(d time.Duration) time.Duration {
-	if d > 10*time.Millisecond {
-		return d.Round(time.Millisecond)
-	}
-	return d.Round(10 * time.Microsecond)
 }
 
 // drain reads and closes an answer so its connection is reused.

@@ -62,6 +62,8 @@ type Server struct {
 	log      *stoppingLogger
 	frontend string
 	uiURL    string
+	// persistence counts the server's persistence requests per operation.
+	persistence *persistenceCounter
 }
 
 // Start checks that the ports are free, then starts the server and the UI.
@@ -103,12 +105,14 @@ func Start(o Options) (*Server, error) {
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
 	}
+	counter := newPersistenceCounter()
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithStaticHosts(staticHosts(conf)),
 		temporal.WithLogger(logger),
 		temporal.WithDynamicConfigClient(dyn),
+		temporal.WithCustomMetricsHandler(counter),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("temporal server: %w", err)
@@ -116,7 +120,7 @@ func Start(o Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
-	s := &Server{server: srv, log: logger, frontend: net.JoinHostPort(o.IP, strconv.Itoa(o.Port))}
+	s := &Server{server: srv, log: logger, frontend: net.JoinHostPort(o.IP, strconv.Itoa(o.Port)), persistence: counter}
 	if o.UIPort != 0 {
 		s.uiURL = "http://" + net.JoinHostPort(o.IP, strconv.Itoa(o.UIPort))
 		s.ui = uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{

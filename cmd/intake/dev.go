@@ -58,6 +58,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	defer st.Close()
 
 	reg := newRegistry()
+	reg.MustRegister(temporalSrv.PersistenceCollector()) // for intake bench
 	tc, err := dialTemporal(ctx, clientOptions(temporalSrv.FrontendAddress(), cfg.TemporalNamespace, reg, log), log)
 	if err != nil {
 		return err

@@ -1,0 +1,133 @@
+package bench
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// persistenceMetric is what `intake dev` exposes on /metrics: its embedded
+// Temporal server's persistence_requests counter, by operation
+// (devserver.Server.PersistenceRequests). intake serve has none.
+const persistenceMetric = "intake_dev_temporal_persistence_requests_total"
+
+// writeOps are the persistence operations that change Temporal's store, by
+// their scope names in go.temporal.io/server common/metrics/metric_defs.go.
+// Every other operation (Get*, Read*, List*, AssertShardOwnership,
+// GetOrCreateShard, the task-queue and history-task polls) only reads.
+//
+//   - executions: CreateWorkflowExecution, UpdateWorkflowExecution,
+//     ConflictResolveWorkflowExecution, SetWorkflowExecution,
+//     DeleteWorkflowExecution, DeleteCurrentWorkflowExecution, AddTasks
+//   - history: AppendHistoryNodes, AppendRawHistoryNodes,
+//     ForkHistoryBranch, DeleteHistoryBranch, TrimHistoryBranch
+//   - history tasks done (CompleteHistoryTask and RangeCompleteHistoryTasks,
+//     named by category): Complete/RangeComplete of Transfer, Timer,
+//     Visibility, Replication, Archival and Outbound tasks
+//   - matching: CreateTasks, CompleteTasksLessThan, CreateTaskQueue,
+//     UpdateTaskQueue, DeleteTaskQueue, UpdateTaskQueueUserData
+//   - shards, queues and DLQs: UpdateShard, EnqueueMessage,
+//     EnqueueMessageToDLQ, DeleteMessagesBefore, DeleteMessageFromDLQ,
+//     RangeDeleteMessagesFromDLQ, UpdateAckLevel, UpdateDLQAckLevel,
+//     PutReplicationTaskToDLQ, DeleteReplicationTaskFromDLQ,
+//     RangeDeleteReplicationTaskFromDLQ
+//   - metadata: CreateNamespace, UpdateNamespace, DeleteNamespace,
+//     DeleteNamespaceByName, RenameNamespace, InitializeSystemNamespace,
+//     SaveClusterMetadata, DeleteClusterMetadata, UpsertClusterMembership,
+//     PruneClusterMembership, CreateOrUpdateNexusEndpoint,
+//     DeleteNexusEndpoint
+var writeOps = opSet(`
+		CreateWorkflowExecution UpdateWorkflowExecution ConflictResolveWorkflowExecution SetWorkflowExecution
+		DeleteWorkflowExecution DeleteCurrentWorkflowExecution AddTasks
+		AppendHistoryNodes AppendRawHistoryNodes ForkHistoryBranch DeleteHistoryBranch TrimHistoryBranch
+		CompleteTransferTask RangeCompleteTransferTasks CompleteTimerTask RangeCompleteTimerTasks
+		CompleteVisibilityTask RangeCompleteVisibilityTasks CompleteReplicationTask RangeCompleteReplicationTasks
+		CompleteArchivalTask RangeCompleteArchivalTasks CompleteOutboundTasks RangeCompleteOutboundTasks
+		CreateTasks CompleteTasksLessThan CreateTaskQueue UpdateTaskQueue DeleteTaskQueue UpdateTaskQueueUserData
+		UpdateShard EnqueueMessage EnqueueMessageToDLQ DeleteMessagesBefore DeleteMessageFromDLQ
+		RangeDeleteMessagesFromDLQ UpdateAckLevel UpdateDLQAckLevel PutReplicationTaskToDLQ
+		DeleteReplicationTaskFromDLQ RangeDeleteReplicationTaskFromDLQ
+		CreateNamespace UpdateNamespace DeleteNamespace DeleteNamespaceByName RenameNamespace InitializeSystemNamespace
+		SaveClusterMetadata DeleteClusterMetadata UpsertClusterMembership PruneClusterMembership
+		CreateOrUpdateNexusEndpoint DeleteNexusEndpoint`)
+
+func opSet(names string) map[string]bool {
+	set := map[string]bool{}
+	for _, op := range strings.Fields(names) {
+		set[op] = true
+	}
+	return set
+}
+
+// persistence reads the target's persistence requests per operation; nil
+// when its /metrics has none.
+func (t target) persistence(ctx context.Context) map[string]float64 {
+	var ops map[string]float64
+	_ = scrape(ctx, t.http, t.url, func(line string) {
+		rest, ok := strings.CutPrefix(line, persistenceMetric+`{operation="`)
+		if !ok {
+			return
+		}
+		op, v, ok := strings.Cut(rest, `"} `)
+		if n, err := strconv.ParseFloat(v, 64); ok && err == nil {
+			if ops == nil {
+				ops = map[string]float64{}
+			}
+			ops[op] = n
+		}
+	})
+	return ops
+}
+
+// persistenceDelta is after − before per operation; nil when either is.
+func persistenceDelta(before, after map[string]float64) map[string]float64 {
+	if before == nil || after == nil {
+		return nil
+	}
+	d := map[string]float64{}
+	for op, n := range after {
+		if n -= before[op]; n > 0 {
+			d[op] = n
+		}
+	}
+	return d
+}
+
+// PersistencePerCall is the persistence requests, and of them writes, per
+// accepted call; ok is false when the target does not count them.
+func (r Result) PersistencePerCall() (requests, writes float64, ok bool) {
+	if r.Persistence == nil || r.Accepted == 0 {
+		return 0, 0, false
+	}
+	for op, n := range r.Persistence {
+		requests += n
+		if writeOps[op] {
+			writes += n
+		}
+	}
+	return requests / float64(r.Accepted), writes / float64(r.Accepted), true
+}
+
+// opCount is one operation's requests per call.
+type opCount struct {
+	op string
+	n  float64
+}
+
+// writesByOp lists the write operations per accepted call, most first.
+func (r Result) writesByOp() []opCount {
+	var out []opCount
+	for op, n := range r.Persistence {
+		if writeOps[op] && r.Accepted > 0 {
+			out = append(out, opCount{op, n / float64(r.Accepted)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].n != out[j].n {
+			return out[i].n > out[j].n
+		}
+		return out[i].op < out[j].op
+	})
+	return out
+}

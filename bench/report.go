@@ -1,0 +1,123 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// topWrites is how many write operations a persistence row names.
+const topWrites = 6
+
+// Report prints the results: a table, one line per verified kind, the
+// Temporal persistence requests per call, then intake ÷ bare.
+//
+// Table columns, one row per kind and bare run:
+//   - calls/s: answers (2xx or not) per second of the kind's run;
+//     accepted/s: 2xx answers per second
+//   - applied/s: calls done per second, from the kind's first request to
+//     the last call's own completion (completed_at, or its workflow's close
+//     time); "-" without --verify
+//   - metrics/s: metric updates per second (calls/s × updates per call)
+//   - p50, p95, p99: answer latency; non2xx: answers not 2xx and
+//     transport errors
+//   - events/call, tasks/call: history events and workflow tasks of up to
+//     --sample distinct workflows over the calls they carried
+//   - calls/workflow: accepted calls over the distinct workflows they ran in
+//
+// A verified kind's line: its answers by status, those without
+// Retry-After, peak RSS, "N accepted, M lost" and the workflows they ran in.
+//
+// Persistence rows: persistence requests of the embedded Temporal server
+// per accepted call from before the kind's first request until its verify
+// was done, all and writes only (writeOps), and the write operations most
+// made; "n/a" when the target's /metrics does not count them (intake serve).
+//
+// Ratio rows: calls/s and applied/s over bare's calls/s, p50 over bare's
+// p50, bare being the mean of its runs first and last.
+func Report(w io.Writer, o Options, results []Result) {
+	fmt.Fprintf(w, "%d requests per kind, concurrency %d, bare eager start %v\n\n", o.Requests, o.Concurrency, o.Eager)
+	fmt.Fprintf(w, "%-8s %9s %10s %9s %10s %9s %9s %9s %7s %12s %10s %14s\n", "kind", "calls/s", "accepted/s", "applied/s",
+		"metrics/s", "p50", "p95", "p99", "non2xx", "events/call", "tasks/call", "calls/workflow")
+	for _, r := range results {
+		fmt.Fprintf(w, "%-8s %9.1f %10.1f %9s %10.1f %9s %9s %9s %7d %12.1f %10.1f %14.1f\n", r.Kind, r.CallsPerSecond(),
+			r.AcceptedPerSecond(), rate(r.AppliedPerSecond()), r.MetricsPerSecond(), round(r.P50), round(r.P95), round(r.P99),
+			r.Non2xx(), r.EventsPerCall, r.TasksPerCall, r.CallsPerWorkflow())
+	}
+	for _, r := range results {
+		if r.PeakRSS > 0 || r.Verified {
+			fmt.Fprintf(w, "%-8s answers %v, %d without Retry-After; peak RSS %.0f MB", r.Kind, r.Status, r.RetryAfterMissing, r.PeakRSS/(1<<20))
+			if r.Verified {
+				fmt.Fprintf(w, "; %d accepted, %d lost; %d workflows", r.Accepted, r.Lost, r.Workflows)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	reportPersistence(w, results)
+	reportRatios(w, results)
+}
+
+// reportPersistence prints each result's persistence requests per call.
+func reportPersistence(w io.Writer, results []Result) {
+	fmt.Fprintf(w, "\nTemporal persistence requests per accepted call (all; writes; the writes most made)\n")
+	for _, r := range results {
+		requests, writes, ok := r.PersistencePerCall()
+		if !ok {
+			fmt.Fprintf(w, "%-8s %8s requests/call %6s writes/call\n", r.Kind, "n/a", "n/a")
+			continue
+		}
+		var top []string
+		for i, c := range r.writesByOp() {
+			if i == topWrites {
+				break
+			}
+			top = append(top, fmt.Sprintf("%s %.2f", c.op, c.n))
+		}
+		fmt.Fprintf(w, "%-8s %8.1f requests/call %6.1f writes/call   %s\n", r.Kind, requests, writes, strings.Join(top, ", "))
+	}
+}
+
+// reportRatios prints intake ÷ bare, when bare ran.
+func reportRatios(w io.Writer, results []Result) {
+	var bares []Result
+	for _, r := range results {
+		if r.Kind == KindBare {
+			bares = append(bares, r)
+		}
+	}
+	if len(bares) == 0 {
+		return
+	}
+	var bareRate, bareP50 float64
+	for _, b := range bares {
+		bareRate += b.CallsPerSecond() / float64(len(bares))
+		bareP50 += float64(b.P50) / float64(len(bares))
+	}
+	fmt.Fprintf(w, "\nintake ÷ bare (throughput; latency p50; bare is the mean of its runs first and last)\n")
+	for _, r := range results {
+		if r.Kind == KindBare {
+			continue
+		}
+		applied := "-"
+		if a := r.AppliedPerSecond(); a > 0 {
+			applied = fmt.Sprintf("%.2f×", a/bareRate)
+		}
+		fmt.Fprintf(w, "%-8s %6.2f× calls/s   %7s applied/s   %6.2f× p50\n", r.Kind, r.CallsPerSecond()/bareRate, applied, float64(r.P50)/bareP50)
+	}
+}
+
+// rate formats a per-second figure; "-" when unknown.
+func rate(v float64) string {
+	if v <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+func round(d time.Duration) time.Duration {
+	if d > 10*time.Millisecond {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(10 * time.Microsecond)
+}
