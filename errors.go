@@ -27,10 +27,10 @@ const (
 // Error is the one error type that crosses package boundaries with a code the
 // caller may act on. Field names the offending input field, when there is one.
 type Error struct {
-	Code    Code
-	Message string
-	Field   string
-	Details any
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+	Details any    `json:"details,omitempty"`
 }
 
 func (e *Error) Error() string {

@@ -37,17 +37,6 @@ type Principal struct {
 	ConnectorID string
 }
 
-// Call kinds, recorded on every call and as the IntakeKind search attribute.
-const (
-	KindMetric  = "metric"
-	KindBatch   = "batch"
-	KindCustom  = "custom"
-	KindData    = "data"
-	KindTasks   = "tasks"
-	KindReplay  = "replay"
-	KindWebhook = "webhook"
-)
-
 // Call statuses, as GET /api/ingest/{id} and /api/admin/calls report them.
 const (
 	StatusProcessing = "processing"
@@ -106,6 +95,8 @@ type MetricResult struct {
 	Current       bool     `json:"current"`
 	InboxID       string   `json:"inbox_id,omitempty"`
 	Message       string   `json:"message,omitempty"`
+	// Ref is the metric as the update named it (an id, key or name).
+	Ref string `json:"ref,omitempty"`
 }
 
 // Rule is one mapping rule of a rule set: when When holds (always, if

@@ -2,11 +2,9 @@ package intake
 
 import "time"
 
-// Call kinds of SalesDash-style upserts.
-const (
-	KindActivity = "activity"
-	KindSale     = "sale"
-)
+// SalesDash is the connector type whose senders upsert activities and
+// sales rather than deliver events, and the source recorded on its calls.
+const SalesDash = "salesdash"
 
 // Identity kinds: the sender's own ids for the people and products its
 // records name, linked by admins to the project's agents, teams and

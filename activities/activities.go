@@ -1,11 +1,11 @@
-// Package activities holds every Temporal activity of intake: all I/O a
-// workflow does happens here, in methods of structs that carry their
-// dependencies.
+// Package activities holds every Temporal activity of intake and the one
+// table of the kinds of call: how each kind's input is applied in the
+// database and how its result answers. All I/O a workflow does happens
+// here, in methods of structs that carry their dependencies.
 package activities
 
 import (
 	"context"
-	"errors"
 	"sync"
 
 	"github.com/intakehq/intake"
@@ -16,16 +16,9 @@ import (
 
 // Store is what the activities need of the store.
 type Store interface {
-	ApplyMetric(ctx context.Context, c store.CallRecord, in intake.MetricInput) (intake.MetricResult, error)
-	ApplyMetrics(ctx context.Context, c store.CallRecord, source string, ins []intake.MetricInput) ([]intake.MetricResult, error)
+	ApplyCalls(ctx context.Context, calls []intake.Call, apply store.Applier) ([]intake.Outcome, error)
 	LatestRules(ctx context.Context, scope store.RuleScope) ([]intake.Rule, int, error)
-	ApplyData(ctx context.Context, c store.CallRecord, d store.DataUpdate) (intake.DataResult, error)
-	UpsertTasks(ctx context.Context, c store.CallRecord, source string, tasks []intake.TaskInput) (intake.TasksResult, error)
-	GetInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
 	OpenInboxItems(ctx context.Context, projectID string, sel store.InboxSelection) ([]store.InboxItem, error)
-	ReplayMetricItem(ctx context.Context, c store.CallRecord, itemID string, in intake.MetricInput) (intake.MetricResult, error)
-	UpsertActivity(ctx context.Context, c store.CallRecord, in intake.ActivityInput) (intake.UpsertResult, error)
-	UpsertSale(ctx context.Context, c store.CallRecord, in intake.SaleInput) (intake.UpsertResult, error)
 }
 
 // Activities are intake's activities, registered once by the worker.
@@ -45,71 +38,52 @@ func (a *Activities) rules() *mapping.Cache {
 	return a.Rules
 }
 
-// Call identifies one accepted call in every activity input: the record
-// its writes are claimed under.
-type Call = store.CallRecord
-
-// ApplyMetricInput is the input of ApplyMetric.
-type ApplyMetricInput struct {
-	Call   Call
-	Metric intake.MetricInput
+// ApplyCallsInput is the input of ApplyCalls: every call one workflow
+// carries.
+type ApplyCallsInput struct {
+	Calls []intake.Call `json:"calls"`
 }
 
-// ApplyMetricResult is the result of ApplyMetric.
-type ApplyMetricResult struct {
-	Result intake.MetricResult
+// ApplyCallsResult is each call's outcome, in input order.
+type ApplyCallsResult struct {
+	Outcomes []intake.Outcome `json:"outcomes"`
 }
 
-// ApplyMetric writes one metric update and its call row in one transaction.
-// Running it again for the same call returns the first result and writes
-// nothing, so retries and duplicate workflows are safe.
-func (a *Activities) ApplyMetric(ctx context.Context, in ApplyMetricInput) (ApplyMetricResult, error) {
-	res, err := a.Store.ApplyMetric(ctx, in.Call, in.Metric)
-	return ApplyMetricResult{Result: res}, classify(err)
+// ApplyCalls applies the calls a workflow carries in one transaction. A
+// call that fails for good gets its own error in its outcome and leaves
+// the others unharmed; an error returned here is the database's, and the
+// whole step is retried. Running it again for the same calls returns the
+// first outcomes and writes nothing.
+func (a *Activities) ApplyCalls(ctx context.Context, in ApplyCallsInput) (ApplyCallsResult, error) {
+	outs, err := a.Store.ApplyCalls(ctx, in.Calls, a.apply)
+	return ApplyCallsResult{Outcomes: outs}, err
 }
 
-// ApplyMetricsInput is the input of ApplyMetrics.
-type ApplyMetricsInput struct {
-	Call    Call
-	Source  string
-	Metrics []intake.MetricInput
-}
-
-// ApplyMetricsResult is the result of ApplyMetrics, in input order.
-type ApplyMetricsResult struct {
-	Results []intake.MetricResult
-}
-
-// ApplyMetrics writes a batch of updates in one transaction, exactly once.
-func (a *Activities) ApplyMetrics(ctx context.Context, in ApplyMetricsInput) (ApplyMetricsResult, error) {
-	res, err := a.Store.ApplyMetrics(ctx, in.Call, in.Source, in.Metrics)
-	return ApplyMetricsResult{Results: res}, classify(err)
-}
-
-// UpsertTasksInput is the input of UpsertTasks.
-type UpsertTasksInput struct {
-	Call   Call
-	Source string
-	Tasks  []intake.TaskInput
-}
-
-// UpsertTasksResult is the result of UpsertTasks.
-type UpsertTasksResult struct {
-	Result intake.TasksResult
-}
-
-// UpsertTasks writes a tasks call in one transaction, exactly once.
-func (a *Activities) UpsertTasks(ctx context.Context, in UpsertTasksInput) (UpsertTasksResult, error) {
-	res, err := a.Store.UpsertTasks(ctx, in.Call, in.Source, in.Tasks)
-	return UpsertTasksResult{Result: res}, classify(err)
-}
-
-// classify makes invalid input a non-retryable failure, typed by its code;
-// every other error is retried.
-func classify(err error) error {
-	var e *intake.Error
-	if errors.As(err, &e) && e.Code == intake.ErrInvalidPayload {
-		return temporal.NewNonRetryableApplicationError(e.Message, string(e.Code), err)
+// apply applies one call through its kind's row of the table.
+func (a *Activities) apply(tx *store.Tx, c intake.Call) (any, error) {
+	k, ok := kinds[c.Kind]
+	if !ok {
+		return nil, intake.Invalid("kind", "no kind of call %q", c.Kind)
 	}
-	return err
+	return k.apply(a, tx, c)
+}
+
+// applyOne applies a single call of kind k and returns its result, or its
+// error as a non-retryable failure: the first release's activities and
+// the inbox replay, whose workflows carry one call each, fail the
+// workflow when their call fails.
+func applyOne[I, R any](ctx context.Context, a *Activities, k CallKind[I, R], c intake.Call, in I) (R, error) {
+	var zero R
+	call, err := k.Call(c, in)
+	if err != nil {
+		return zero, err
+	}
+	outs, err := a.Store.ApplyCalls(ctx, []intake.Call{call}, a.apply)
+	if err != nil {
+		return zero, err
+	}
+	if e := outs[0].Error; e != nil {
+		return zero, temporal.NewNonRetryableApplicationError(e.Message, string(e.Code), e)
+	}
+	return k.Result(outs[0].Result)
 }

@@ -1,7 +1,6 @@
 package activities
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -12,53 +11,62 @@ import (
 	"github.com/intakehq/intake/store"
 )
 
-// ApplyDataInput is the input of ApplyData: the caller's raw body, kept
-// byte for byte for the inbox.
-type ApplyDataInput struct {
-	Call      Call
-	Source    string
-	DataType  string
-	Payload   string
-	Timestamp time.Time
+// DataInput is the input of a data call: the caller's raw body, kept byte
+// for byte for the inbox. Its source and data type are the call's.
+type DataInput struct {
+	Payload   string    `json:"payload"`
+	Timestamp time.Time `json:"timestamp"`
 	// Headers are the request's allow-listed headers, for rules.
-	Headers map[string]string `json:",omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
-// ApplyDataResult is the result of ApplyData: what each rule did, under
-// which rule-set version, and what was written.
-type ApplyDataResult struct {
-	Result intake.DataResult
-	Rules  []mapping.Outcome
+// DataOutcome is what a data call or a provider event did, and what each
+// rule did with it under the rule-set version in force.
+type DataOutcome struct {
+	intake.DataResult
+	Rules []mapping.Outcome `json:"rules,omitempty"`
 }
 
 // dataEnvelope are the top-level keys of a data call that are not data.
 var dataEnvelope = map[string]bool{"source": true, "data_type": true, "timestamp": true}
 
-// ApplyData runs a data call through its source's rules and applies every
-// match in one transaction. The whole payload goes to the inbox when no rule
-// matches, when a rule fails, or when fields are left that no matching rule
-// reads.
-func (a *Activities) ApplyData(ctx context.Context, in ApplyDataInput) (ApplyDataResult, error) {
-	c := in.Call
+// maxUnmappedListed bounds the unmapped fields a result and an inbox
+// reason name; the rest are counted. A payload may have any number.
+const maxUnmappedListed = 20
+
+// applyData runs a data call through its source's rules and applies every
+// match. The whole payload goes to the inbox when no rule matches, when a
+// rule fails, or when fields are left that no matching rule reads.
+func applyData(a *Activities, tx *store.Tx, c intake.Call, in DataInput) (DataOutcome, error) {
 	var payload map[string]any
 	if err := json.Unmarshal([]byte(in.Payload), &payload); err != nil {
-		return ApplyDataResult{}, classify(intake.Invalid("body", "payload is not a JSON object: %v", err))
+		return DataOutcome{}, intake.Invalid("body", "payload is not a JSON object: %v", err)
 	}
-	outcomes, version, err := a.evaluate(ctx, c.ProjectID, in, payload)
+	return a.applyPayload(tx, c, c.Source, c.EventType, in, payload, "")
+}
+
+// applyPayload maps one pushed object, a new call's or a replayed inbox
+// item's (itemID), and applies it.
+func (a *Activities) applyPayload(tx *store.Tx, c intake.Call, source, dataType string, in DataInput, payload map[string]any, itemID string) (DataOutcome, error) {
+	prog, err := a.program(tx, store.RuleScope{ProjectID: c.ProjectID, Source: source}, source)
 	if err != nil {
-		return ApplyDataResult{}, err
+		return DataOutcome{}, err
 	}
-	d := decide(in, payload, outcomes, version, true)
-	res, err := a.Store.ApplyData(ctx, c, d)
-	return ApplyDataResult{Result: res, Rules: outcomes}, classify(err)
+	env := mapping.DataEnv(payload, source, dataType, c.IngestID, in.Timestamp)
+	env.Headers = in.Headers
+	outcomes := prog.Eval(env)
+	d := decide(source, in.Payload, in.Timestamp, payload, outcomes, prog.Version, true)
+	d.InboxItemID = itemID
+	res, err := tx.ApplyData(c, d)
+	return DataOutcome{DataResult: res, Rules: outcomes}, err
 }
 
 // decide turns the rules' outcomes into what a call writes. With
 // reportUnmapped, fields that no matching rule read send the payload to the
 // inbox too (pushed objects); provider events carry far more than any rule
 // reads, so for them only no match or a failing rule does.
-func decide(in ApplyDataInput, payload map[string]any, outcomes []mapping.Outcome, version int, reportUnmapped bool) store.DataUpdate {
-	d := store.DataUpdate{Source: in.Source, Raw: in.Payload, RuleVersion: version}
+func decide(source, raw string, at time.Time, payload map[string]any, outcomes []mapping.Outcome, version int, reportUnmapped bool) store.DataUpdate {
+	d := store.DataUpdate{Source: source, Raw: raw, RuleVersion: version}
 	var reads []string
 	var problems []string
 	for _, o := range outcomes {
@@ -69,13 +77,13 @@ func decide(in ApplyDataInput, payload map[string]any, outcomes []mapping.Outcom
 		if !o.Matched {
 			continue
 		}
-		ts := in.Timestamp
+		ts := at
 		if o.Timestamp != nil {
 			ts = *o.Timestamp
 		}
 		d.Fields = append(d.Fields, o.SourceField)
 		update := intake.MetricInput{
-			Metric: o.Metric, Value: o.Value, Op: o.Op, Timestamp: ts, Source: in.Source, RuleVersion: version,
+			Metric: o.Metric, Value: o.Value, Op: o.Op, Timestamp: ts, Source: source, RuleVersion: version,
 		}
 		if o.Create {
 			update.Create = &intake.MetricSpec{Key: MetricKey(o.Metric), Name: o.Metric, Unit: o.Unit}
@@ -83,25 +91,30 @@ func decide(in ApplyDataInput, payload map[string]any, outcomes []mapping.Outcom
 		d.Updates = append(d.Updates, update)
 		reads = append(reads, o.Reads...)
 	}
-	for _, leaf := range mapping.Leaves(payload, dataEnvelope) {
-		if reportUnmapped && !mapping.Covers(reads, leaf) {
-			d.Unmapped = append(d.Unmapped, leaf)
+	unmapped := 0
+	if reportUnmapped {
+		for _, leaf := range mapping.Leaves(payload, dataEnvelope) {
+			if !mapping.Covers(reads, leaf) {
+				if unmapped < maxUnmappedListed {
+					d.Unmapped = append(d.Unmapped, leaf)
+				}
+				unmapped++
+			}
 		}
 	}
 	switch {
 	case len(d.Updates) == 0:
-		d.InboxReason = fmt.Sprintf("no rule of source %q matches this payload", in.Source)
-	case len(d.Unmapped) > 0:
+		d.InboxReason = fmt.Sprintf("no rule of source %q matches this payload", source)
+	case unmapped > 0:
 		d.InboxReason = "no mapping for fields: " + strings.Join(d.Unmapped, ", ")
+		if unmapped > len(d.Unmapped) {
+			d.InboxReason += fmt.Sprintf(" and %d more", unmapped-len(d.Unmapped))
+		}
 	}
 	for _, p := range problems {
 		d.InboxReason = strings.TrimPrefix(d.InboxReason+"; "+p, "; ")
 	}
 	return d
-}
-
-func scopeKey(s store.RuleScope) string {
-	return s.ProjectID + "/" + s.ConnectorID + "/" + s.Source
 }
 
 // MetricKey makes a snake_case key from a metric name: "Invoice Paid" is

@@ -1,7 +1,6 @@
 package activities
 
 import (
-	"context"
 	"encoding/json"
 
 	"github.com/intakehq/intake"
@@ -9,33 +8,26 @@ import (
 	"github.com/intakehq/intake/store"
 )
 
-// ApplyEventInput is the input of ApplyEvent: one verified, normalized
-// provider event.
-type ApplyEventInput struct {
-	Call     Call
-	Provider string
-	Event    intake.Event
+// EventInput is the input of a webhook call: one verified, normalized
+// provider event. The provider is the call's source.
+type EventInput struct {
+	Event intake.Event `json:"event"`
 	// Headers are the delivery's allow-listed headers, for rules.
-	Headers map[string]string `json:",omitempty"`
-	// InboxItemID is set when this replays an inboxed event.
-	InboxItemID string `json:",omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
-// ApplyEventResult is what each rule did with the event, and what was
-// written.
-type ApplyEventResult struct {
-	Result intake.DataResult
-	Rules  []mapping.Outcome
+func applyEvent(a *Activities, tx *store.Tx, c intake.Call, in EventInput) (DataOutcome, error) {
+	return a.applyProviderEvent(tx, c, c.Source, in, "")
 }
 
-// ApplyEvent runs a provider event through its connector's rules (or the
-// provider's defaults) and applies every match in one transaction; an event
-// no rule matches goes to the inbox whole.
-func (a *Activities) ApplyEvent(ctx context.Context, in ApplyEventInput) (ApplyEventResult, error) {
-	c := in.Call
-	prog, err := a.program(ctx, store.RuleScope{ProjectID: c.ProjectID, ConnectorID: c.ConnectorID}, in.Provider)
+// applyProviderEvent runs a provider event, a new call's or a replayed
+// inbox item's (itemID), through its connector's rules (or the provider's
+// defaults) and applies every match; an event no rule matches goes to the
+// inbox whole.
+func (a *Activities) applyProviderEvent(tx *store.Tx, c intake.Call, provider string, in EventInput, itemID string) (DataOutcome, error) {
+	prog, err := a.program(tx, store.RuleScope{ProjectID: c.ProjectID, ConnectorID: c.ConnectorID}, provider)
 	if err != nil {
-		return ApplyEventResult{}, err
+		return DataOutcome{}, err
 	}
 	e := in.Event
 	env := mapping.EventEnv(e)
@@ -45,14 +37,14 @@ func (a *Activities) ApplyEvent(ctx context.Context, in ApplyEventInput) (ApplyE
 	// in it), so a replay needs no provider format.
 	raw, err := json.Marshal(e)
 	if err != nil {
-		return ApplyEventResult{}, classify(intake.Invalid("payload", "event: %v", err))
+		return DataOutcome{}, intake.Invalid("payload", "event: %v", err)
 	}
 	at := e.OccurredAt
 	if at.IsZero() {
 		at = c.ReceivedAt
 	}
-	d := decide(ApplyDataInput{Call: in.Call, Source: in.Provider, Payload: string(raw), Timestamp: at}, e.Payload, outcomes, prog.Version, false)
-	d.InboxItemID = in.InboxItemID
-	res, err := a.Store.ApplyData(ctx, c, d)
-	return ApplyEventResult{Result: res, Rules: outcomes}, classify(err)
+	d := decide(provider, string(raw), at, e.Payload, outcomes, prog.Version, false)
+	d.InboxItemID = itemID
+	res, err := tx.ApplyData(c, d)
+	return DataOutcome{DataResult: res, Rules: outcomes}, err
 }

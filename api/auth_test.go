@@ -3,10 +3,10 @@ package api_test
 import (
 	"context"
 	"errors"
+	"github.com/intakehq/intake"
 	"testing"
 	"time"
 
-	"github.com/intakehq/intake/workflows"
 	"go.temporal.io/api/serviceerror"
 )
 
@@ -67,7 +67,7 @@ func TestKeysAndScopes(t *testing.T) {
 
 	// A refused call never started a workflow.
 	for _, tt := range tests[:6] {
-		id := workflows.WorkflowID(p.id, workflows.APIConnector, workflows.IngestIDFromKey(p.id, "auth-"+tt.name))
+		id := intake.WorkflowID(p.id, intake.APIConnector, intake.IngestIDFromKey(p.id, "auth-"+tt.name))
 		_, err := e2e.temporal.DescribeWorkflowExecution(context.Background(), id, "")
 		var nf *serviceerror.NotFound
 		if !errors.As(err, &nf) {

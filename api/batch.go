@@ -6,7 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
-	"github.com/intakehq/intake/workflows"
+	"github.com/intakehq/intake/activities"
 )
 
 // items reads field name of o as an array of 1 to maxItems JSON values.
@@ -60,21 +60,27 @@ func (s *Server) ingestBatch(c *fiber.Ctx) error {
 	if len(valid) == 0 {
 		return &intake.Error{Code: intake.ErrInvalidPayload, Field: "metrics", Message: "no item of the batch is valid", Details: fiber.Map{"field": "metrics", "results": answers}}
 	}
-	call, err := s.newCall(c, intake.KindBatch)
+	base, err := s.newCall(c, valid[0].Source, "")
 	if err != nil {
 		return err
 	}
-	var out workflows.IngestBatchResult
-	input := workflows.IngestBatchInput{Call: call, Source: valid[0].Source, Metrics: valid}
-	return s.run(c, call, workflows.Attrs{Source: input.Source}, workflows.IngestBatch, input, &out, func() any {
-		for j, r := range out.Results {
-			a := answers[index[j]]
-			for k, v := range metricOutcome(r) {
-				a[k] = v
-			}
-			a["status"] = r.Outcome
-			delete(a, "inboxed")
+	call, err := activities.Batch.Call(base, activities.MetricsInput{Metrics: valid})
+	if err != nil {
+		return err
+	}
+	// The answer lists every item in request order: the valid ones with
+	// their outcome, the invalid ones as they were refused above.
+	return s.process(c, call, func(answer map[string]any, o intake.Outcome) error {
+		results, err := activities.Batch.Result(o.Result)
+		if err != nil {
+			return err
 		}
-		return fiber.Map{"ok": true, "ingest_id": call.IngestID, "results": answers}
+		for j, r := range results {
+			for k, v := range activities.BatchItem(r) {
+				answers[index[j]][k] = v
+			}
+		}
+		answer["results"] = answers
+		return nil
 	})
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/intakehq/intake"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/intakehq/intake/store"
-	"github.com/intakehq/intake/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
 )
 
@@ -58,8 +58,8 @@ func TestBatchOfHundredIsOneWorkflow(t *testing.T) {
 	if n := len(p.points(t)); n != 99 {
 		t.Fatalf("%d points, want 99", n)
 	}
-	counts, wfType := eventCounts(t, workflows.WorkflowID(p.id, workflows.APIConnector, r.str("ingest_id")))
-	if wfType != "IngestBatch" || counts[enumspb.EVENT_TYPE_MARKER_RECORDED] != 1 || counts[enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED] != 1 {
+	counts, wfType := eventCounts(t, intake.WorkflowID(p.id, intake.APIConnector, r.str("ingest_id")))
+	if wfType != "Ingest" || counts[enumspb.EVENT_TYPE_MARKER_RECORDED] != 1 || counts[enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED] != 1 {
 		t.Fatalf("batch history: type %s, %v", wfType, counts)
 	}
 }

@@ -52,7 +52,7 @@ type connectorJSON struct {
 	Settings   map[string]string `json:"settings"`
 	HasSecret  bool              `json:"has_secret"`
 	WebhookURL string            `json:"webhook_url"`
-	// SalesURL is a SalesDash connector's second URL; WebhookURL is its
+	// SalesURL is a intake.SalesDash connector's second URL; WebhookURL is its
 	// activities URL.
 	SalesURL string `json:"sales_url,omitempty"`
 	Key      string `json:"key,omitempty"`
@@ -61,7 +61,7 @@ type connectorJSON struct {
 func (s *Server) showConnector(c *fiber.Ctx, conn store.Connector) connectorJSON {
 	out := connectorJSON{Connector: conn, Settings: conn.SettingsMap(), HasSecret: conn.Secret != "",
 		WebhookURL: s.baseURL(c) + "/api/webhook/" + conn.Type + "?connector_id=" + conn.ID}
-	if conn.Type == SalesDash {
+	if conn.Type == intake.SalesDash {
 		base := s.baseURL(c) + "/api/connectors/" + conn.ID
 		out.WebhookURL, out.SalesURL = base+"/activities", base+"/sales"
 		if _, ok := out.Settings["timezone"]; !ok {
@@ -118,8 +118,8 @@ func (s *Server) createConnector(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, ok := connectors.Lookup(typ); !ok && typ != SalesDash {
-		return intake.Invalid("type", "type must be one of %s", strings.Join(append(connectors.Names(), SalesDash), ", "))
+	if _, ok := connectors.Lookup(typ); !ok && typ != intake.SalesDash {
+		return intake.Invalid("type", "type must be one of %s", strings.Join(append(connectors.Names(), intake.SalesDash), ", "))
 	}
 	name, err := o.requiredStr("name", 200)
 	if err != nil {
@@ -146,7 +146,7 @@ func (s *Server) createConnector(c *fiber.Ctx) error {
 		Settings: string(raw), Enabled: true}
 	var key *store.APIKey
 	var plain string
-	if typ == connectors.Generic.Name || typ == SalesDash {
+	if typ == connectors.Generic.Name || typ == intake.SalesDash {
 		plain = intake.NewAPIKey()
 		k := newKeyRow(plain, name+" (connector)", intake.ScopeIngest, nil)
 		k.ProjectID, k.ConnectorID, k.RateLimit = p.ProjectID, conn.ID, limit

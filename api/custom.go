@@ -8,7 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
-	"github.com/intakehq/intake/workflows"
+	"github.com/intakehq/intake/activities"
 )
 
 var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
@@ -39,20 +39,15 @@ func (s *Server) customWebhook(c *fiber.Ctx) error {
 			return prefixed(err, prefix(i))
 		}
 	}
-	call, err := s.newCall(c, intake.KindCustom)
+	base, err := s.newCall(c, intake.KindCustom, "")
 	if err != nil {
 		return err
 	}
-	var out workflows.IngestBatchResult
-	input := workflows.IngestBatchInput{Call: call, Source: "custom", Metrics: ins}
-	return s.run(c, call, workflows.Attrs{Source: "custom"}, workflows.IngestBatch, input, &out, func() any {
-		results := make([]fiber.Map, len(out.Results))
-		for i, r := range out.Results {
-			results[i] = fiber.Map{"metricId": ins[i].Metric, "status": r.Outcome, "id": r.MetricID,
-				"value": r.NewValue, "display": intake.FormatValue(r.NewValue, r.Unit)}
-		}
-		return fiber.Map{"ok": true, "ingest_id": call.IngestID, "results": results}
-	})
+	call, err := activities.Custom.Call(base, activities.MetricsInput{Metrics: ins})
+	if err != nil {
+		return err
+	}
+	return s.process(c, call, nil)
 }
 
 func (s *Server) parseCustom(projectID string, o object, raw []byte) (intake.MetricInput, error) {

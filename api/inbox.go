@@ -94,12 +94,12 @@ func (s *Server) assignInboxItem(c *fiber.Ctx) error {
 		return err
 	}
 	key := activities.ReplayKey(it, version)
-	parent := activities.Call{ProjectID: p.ProjectID, ReceivedAt: s.now().UTC()}
+	parent := intake.Call{ProjectID: p.ProjectID, ReceivedAt: s.now().UTC()}
 	call := workflows.ReplayCall(p.ProjectID, key, parent)
-	var out workflows.ReplayItemResult
-	input := workflows.ReplayItemInput{Call: call, ItemID: it.ID}
-	attrs := workflows.Attrs{Source: it.Source}
-	return s.run(c, call, attrs, workflows.ReplayItem, input, &out, func() any {
+	var out activities.ReplayItemResult
+	input := activities.ReplayItemInput{Call: call, ItemID: it.ID}
+	attrs := workflows.Attrs{Project: p.ProjectID, Kind: intake.KindReplay, Source: it.Source}
+	return s.runWorkflow(c, call.WorkflowID, attrs, workflows.ReplayItem, input, &out, func() any {
 		return fiber.Map{"ok": true, "rule": r, "rules": showRules(scope, version, rules), "resolved": out.Resolved,
 			"reason": out.Reason, "outcomes": out.Rules, "workflow_id": call.WorkflowID}
 	})
@@ -132,14 +132,15 @@ func (s *Server) replayInbox(c *fiber.Ctx) error {
 		}
 		sel.Limit = int(n)
 	}
-	call, err := s.newCall(c, intake.KindReplay)
+	call, err := s.newCall(c, sel.Source, "")
 	if err != nil {
 		return err
 	}
-	call.WorkflowID = "replay/" + call.ProjectID + "/" + call.IngestID
+	call.Kind, call.WorkflowID = intake.KindReplay, "replay/"+call.ProjectID+"/"+call.IngestID
 	var out workflows.ReplayInboxResult
 	input := workflows.ReplayInboxInput{Call: call, Selection: sel}
-	return s.run(c, call, workflows.Attrs{Source: sel.Source}, workflows.ReplayInbox, input, &out, func() any {
+	attrs := workflows.Attrs{Project: call.ProjectID, Kind: intake.KindReplay, Source: sel.Source}
+	return s.runWorkflow(c, call.WorkflowID, attrs, workflows.ReplayInbox, input, &out, func() any {
 		return fiber.Map{"ok": true, "workflow_id": call.WorkflowID, "total": out.Total, "resolved": out.Resolved,
 			"still_open": out.StillOpen, "already_replayed": out.AlreadyReplayed, "failed": out.Failed}
 	})

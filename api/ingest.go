@@ -5,23 +5,29 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/activities"
+	"github.com/intakehq/intake/coalesce"
 	"github.com/intakehq/intake/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 )
 
-// Bounds of ingest bodies. A call's body travels in its workflow input (to be
-// kept whole if inboxed), so it is held well under Temporal's payload limit.
+// Bounds of ingest bodies. A call's body is kept whole if inboxed; bodies
+// larger than a workflow input should carry travel by reference.
 const (
 	maxMetricBody     = 256 << 10
 	maxCallBody       = 1 << 20
+	maxDataBody       = MaxBody
 	maxMetadata       = 64 << 10
 	maxItems          = 100
 	maxIdempotencyKey = 255
@@ -119,36 +125,15 @@ func (s *Server) ingestMetric(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	call, err := s.newCall(c, intake.KindMetric)
+	base, err := s.newCall(c, in.Source, "")
 	if err != nil {
 		return err
 	}
-	var out workflows.IngestMetricResult
-	attrs := workflows.Attrs{Source: in.Source}
-	return s.run(c, call, attrs, workflows.IngestMetric, workflows.IngestMetricInput{Call: call, Metric: in}, &out,
-		func() any { return metricAnswer(call.IngestID, out.Result) })
-}
-
-// metricAnswer is the contract's answer for one metric update.
-func metricAnswer(ingestID string, r intake.MetricResult) fiber.Map {
-	out := metricOutcome(r)
-	out["ok"], out["ingest_id"] = true, ingestID
-	return out
-}
-
-// metricOutcome is one update's outcome, for single and batch answers.
-func metricOutcome(r intake.MetricResult) fiber.Map {
-	if r.Outcome == intake.OutcomeInboxed {
-		return fiber.Map{"inboxed": true, "message": r.Message, "inbox_id": r.InboxID}
+	call, err := activities.Metric.Call(base, in)
+	if err != nil {
+		return err
 	}
-	out := fiber.Map{"metric_id": r.MetricID, "new_value": intake.FormatValue(r.NewValue, r.Unit), "current": r.Current}
-	if r.PreviousValue != nil {
-		out["previous_value"] = intake.FormatValue(*r.PreviousValue, r.Unit)
-	}
-	if r.Message != "" {
-		out["message"] = r.Message
-	}
-	return out
+	return s.process(c, call, nil)
 }
 
 // ingestID returns a call's ingest ID: derived from the Idempotency-Key
@@ -166,52 +151,95 @@ func ingestID(c *fiber.Ctx, projectID string) (string, error) {
 			return "", intake.Invalid("Idempotency-Key", "Idempotency-Key must be printable ASCII")
 		}
 	}
-	return workflows.IngestIDFromKey(projectID, key), nil
+	return intake.IngestIDFromKey(projectID, key), nil
 }
 
-// newCall names a call of the caller's project.
-func (s *Server) newCall(c *fiber.Ctx, kind string) (activities.Call, error) {
+// newCall names a call of the caller's project from source.
+func (s *Server) newCall(c *fiber.Ctx, source, eventType string) (intake.Call, error) {
 	p := principal(c)
 	id, err := ingestID(c, p.ProjectID)
 	if err != nil {
-		return activities.Call{}, err
+		return intake.Call{}, err
 	}
-	return activities.Call{
-		IngestID: id, ProjectID: p.ProjectID, Kind: kind, ReceivedAt: s.now().UTC(),
-		WorkflowID: workflows.WorkflowID(p.ProjectID, workflows.APIConnector, id),
-	}, nil
+	return intake.Call{IngestID: id, ProjectID: p.ProjectID, Source: source, EventType: eventType, ReceivedAt: s.now().UTC()}, nil
 }
 
-// run starts a call's workflow and waits up to the sync wait for its result
-// in out: then it answers 200 with answer(), else 202 with the ingest ID.
-func (s *Server) run(c *fiber.Ctx, call activities.Call, attrs workflows.Attrs, wf, input, out any, answer func() any) error {
-	attrs.Project, attrs.Kind = call.ProjectID, call.Kind
-	wr, err := s.start(c.UserContext(), call.WorkflowID, attrs, wf, input)
+// maxInlineInput is the largest call input that travels in its workflow's
+// input; larger ones are stored first and travel by reference, so a
+// workflow's payload stays far below Temporal's limits however large the
+// bodies (up to 5 MB) of the calls it carries.
+const maxInlineInput = 128 << 10
+
+// submit starts calls, each durably in a workflow when it returns without
+// error. Nothing of a call whose start failed is accepted: its stored
+// input, if any, is removed, and the caller is told 503.
+func (s *Server) submit(c *fiber.Ctx, calls ...intake.Call) ([]coalesce.Ticket, error) {
+	ctx := c.UserContext()
+	for i := range calls {
+		if len(calls[i].Input) <= maxInlineInput {
+			continue
+		}
+		ref, err := s.store.PutBody(ctx, calls[i].ProjectID, calls[i].Input)
+		if err != nil {
+			return nil, err
+		}
+		calls[i].Input, calls[i].BodyRef = nil, ref
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, s.opts.StartTimeout)
+	defer cancel()
+	tickets, err := s.starter.Submit(waitCtx, calls...)
+	if err != nil {
+		for i, c := range calls {
+			if c.BodyRef != "" && !tickets[i].Started() {
+				_ = s.store.DeleteBody(context.WithoutCancel(ctx), c.BodyRef)
+			}
+		}
+		return nil, temporalError(err)
+	}
+	return tickets, nil
+}
+
+// process starts one call and waits up to the sync wait for its outcome:
+// then it answers 200 with the kind's answer (passed through edit when
+// given), or the call's own error, else 202 with the ingest ID.
+func (s *Server) process(c *fiber.Ctx, call intake.Call, edit func(map[string]any, intake.Outcome) error) error {
+	tickets, err := s.submit(c, call)
 	if err != nil {
 		return err
 	}
 	waitCtx, cancel := context.WithTimeout(c.UserContext(), s.opts.SyncWait)
 	defer cancel()
-	if err := wr.Get(waitCtx, out); err != nil {
-		// Only a finished workflow's failure is the call's answer. Anything
-		// else (the wait ran out, often as an RPC deadline just before
-		// waitCtx's own) leaves a started, durable call: 202, never a 5xx
-		// that a caller would retry into a second call.
-		var failed *temporal.WorkflowExecutionError
-		if !errors.As(err, &failed) {
-			return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"ok": true, "accepted": true, "ingest_id": call.IngestID})
-		}
+	o, err := tickets[0].Outcome(waitCtx)
+	if err != nil {
+		// A started call is durable: whatever kept its outcome (the wait
+		// ran out, the workflow is still retrying) it is answered 202,
+		// never a 5xx that a caller would retry into a second call.
+		return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"ok": true, "accepted": true, "ingest_id": call.IngestID})
+	}
+	if o.Replayed {
+		c.Set("Idempotent-Replayed", "true")
+	}
+	if o.Error != nil {
+		return o.Error
+	}
+	k, _ := activities.KindOf(call.Kind)
+	answer, err := k.Answer(call.IngestID, o.Result)
+	if err == nil && edit != nil {
+		err = edit(answer, o)
+	}
+	if err != nil {
 		return err
 	}
-	return c.JSON(answer())
+	return c.JSON(answer)
 }
 
-// start starts the workflow of a call, or finds the one already started for
-// the same ID: Temporal's ID policies are what make a repeated call one call.
-func (s *Server) start(ctx context.Context, id string, attrs workflows.Attrs, wf any, input any) (client.WorkflowRun, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.opts.StartTimeout)
+// runWorkflow starts an admin workflow of its own (an inbox replay) under
+// id, or finds the one already started, and waits up to the sync wait for
+// its result in out: then it answers 200 with answer(), else 202.
+func (s *Server) runWorkflow(c *fiber.Ctx, id string, attrs workflows.Attrs, wf, input, out any, answer func() any) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.opts.StartTimeout)
 	defer cancel()
-	run, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	wr, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       id,
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -221,24 +249,33 @@ func (s *Server) start(ctx context.Context, id string, attrs workflows.Attrs, wf
 	}, wf, input)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
-		return s.temporal.GetWorkflow(ctx, id, ""), nil
+		wr, err = s.temporal.GetWorkflow(ctx, id, ""), nil
 	}
 	if err != nil {
-		return nil, temporalError(err)
+		return temporalError(err)
 	}
-	return run, nil
+	waitCtx, cancelWait := context.WithTimeout(c.UserContext(), s.opts.SyncWait)
+	defer cancelWait()
+	if err := wr.Get(waitCtx, out); err != nil {
+		var failed *temporal.WorkflowExecutionError
+		if !errors.As(err, &failed) {
+			return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"ok": true, "accepted": true, "workflow_id": id})
+		}
+		return err
+	}
+	return c.JSON(answer())
 }
 
 // ingestStatus answers GET /api/ingest/{id}: from the call row once the
-// workflow has written it, else from Temporal.
+// call is done or failed, else from the workflow carrying it.
 func (s *Server) ingestStatus(c *fiber.Ctx) error {
 	p := principal(c)
 	id := c.Params("id")
-	if !workflows.ValidIngestID(id) {
+	if !intake.ValidIngestID(id) {
 		return intake.Errorf(intake.ErrNotFound, "no call with ingest id %q", id)
 	}
-	wfID := workflows.WorkflowID(p.ProjectID, workflows.APIConnector, id)
-	answer := fiber.Map{"ingest_id": id, "workflow_id": wfID}
+	id = strings.Clone(id)
+	answer := fiber.Map{"ingest_id": id}
 	call, err := s.store.GetCall(c.UserContext(), p.ProjectID, id)
 	if err == nil {
 		answer["workflow_id"], answer["status"], answer["kind"] = call.WorkflowID, call.Status, call.Kind
@@ -247,8 +284,10 @@ func (s *Server) ingestStatus(c *fiber.Ctx) error {
 			answer["error"] = call.Error
 		}
 		if call.Status == intake.StatusDone {
-			if r, err := renderResult(id, call.Kind, call.Result); err == nil {
-				answer["result"] = r
+			if k, ok := activities.KindOf(call.Kind); ok {
+				if r, err := k.Answer(id, json.RawMessage(call.Result)); err == nil {
+					answer["result"] = r
+				}
 			}
 		}
 		return c.JSON(answer)
@@ -256,24 +295,11 @@ func (s *Server) ingestStatus(c *fiber.Ctx) error {
 	if intake.ErrorCode(err) != intake.ErrNotFound {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(c.UserContext(), s.opts.StartTimeout)
-	defer cancel()
-	desc, err := s.temporal.DescribeWorkflowExecution(ctx, wfID, "")
-	var missing *serviceerror.NotFound
-	if errors.As(err, &missing) && p.ConnectorID != "" {
-		// A connector's key also makes calls whose workflow ID names the
-		// connector (SalesDash).
-		wfID = workflows.WorkflowID(p.ProjectID, p.ConnectorID, id)
-		answer["workflow_id"] = wfID
-		desc, err = s.temporal.DescribeWorkflowExecution(ctx, wfID, "")
-	}
-	if errors.As(err, &missing) {
-		return intake.Errorf(intake.ErrNotFound, "no call with ingest id %q", id)
-	}
+	info, err := s.carrier(c.UserContext(), p, id)
 	if err != nil {
-		return temporalError(err)
+		return err
 	}
-	info := desc.GetWorkflowExecutionInfo()
+	answer["workflow_id"] = info.GetExecution().GetWorkflowId()
 	answer["received_at"] = info.GetStartTime().AsTime()
 	switch info.GetStatus() {
 	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
@@ -285,36 +311,35 @@ func (s *Server) ingestStatus(c *fiber.Ctx) error {
 	return c.JSON(answer)
 }
 
-// renderResult turns a call's stored result into the answer its endpoint
-// gave, so GET /api/ingest/{id} shows what a synchronous caller saw.
-func renderResult(ingestID, kind, stored string) (any, error) {
-	switch kind {
-	case intake.KindMetric:
-		var r intake.MetricResult
-		err := json.Unmarshal([]byte(stored), &r)
-		return metricAnswer(ingestID, r), err
-	case intake.KindBatch, intake.KindCustom:
-		var rs []intake.MetricResult
-		err := json.Unmarshal([]byte(stored), &rs)
-		out := make([]fiber.Map, len(rs))
-		for i, r := range rs {
-			out[i] = metricOutcome(r)
-		}
-		return fiber.Map{"ok": true, "ingest_id": ingestID, "results": out}, err
-	case intake.KindData:
-		var r intake.DataResult
-		err := json.Unmarshal([]byte(stored), &r)
-		return dataAnswer(ingestID, r), err
-	case intake.KindTasks:
-		var r intake.TasksResult
-		err := json.Unmarshal([]byte(stored), &r)
-		return tasksAnswer(ingestID, r), err
-	case intake.KindActivity, intake.KindSale:
-		var r intake.UpsertResult
-		err := json.Unmarshal([]byte(stored), &r)
-		return upsertAnswer(ingestID, r), err
+// carrier finds the workflow carrying a call not yet applied: the call's
+// own workflow when it came alone, else the one whose IntakeIngestIDs
+// holds it (Temporal's visibility, which may lag a start by a moment).
+func (s *Server) carrier(ctx context.Context, p intake.Principal, id string) (*workflowpb.WorkflowExecutionInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.StartTimeout)
+	defer cancel()
+	connectors := []string{intake.APIConnector}
+	if p.ConnectorID != "" {
+		connectors = append(connectors, p.ConnectorID)
 	}
-	return nil, errors.New("unknown kind " + kind)
+	var missing *serviceerror.NotFound
+	for _, conn := range connectors {
+		desc, err := s.temporal.DescribeWorkflowExecution(ctx, intake.WorkflowID(p.ProjectID, conn, id), "")
+		if err == nil {
+			return desc.GetWorkflowExecutionInfo(), nil
+		}
+		if !errors.As(err, &missing) {
+			return nil, temporalError(err)
+		}
+	}
+	query := fmt.Sprintf("%s = '%s' AND %s = '%s'", workflows.AttrProject.GetName(), p.ProjectID, workflows.AttrIngestIDs.GetName(), id)
+	list, err := s.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, PageSize: 1})
+	if err != nil {
+		return nil, temporalError(err)
+	}
+	if len(list.GetExecutions()) == 0 {
+		return nil, intake.Errorf(intake.ErrNotFound, "no call with ingest id %q", id)
+	}
+	return list.GetExecutions()[0], nil
 }
 
 // now is the server's clock, a field so tests can pin it.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/activities"
 	"github.com/intakehq/intake/mapping"
 	"github.com/intakehq/intake/store"
 )
@@ -248,7 +249,13 @@ func (s *Server) testMappings(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if prog, err = s.rules.Program(scope.ProjectID+"/"+scope.ConnectorID+"/"+scope.Source, version, rules); err != nil {
+		provider := scope.Source
+		if scope.ConnectorID != "" {
+			if conn, err := s.connector(c.UserContext(), scope.ConnectorID); err == nil && conn.ProjectID == scope.ProjectID {
+				provider = conn.Type
+			}
+		}
+		if prog, err = activities.RulesInForce(s.rules, scope, provider, rules, version); err != nil {
 			return err
 		}
 	}

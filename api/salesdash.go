@@ -10,12 +10,7 @@ import (
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/activities"
 	"github.com/intakehq/intake/store"
-	"github.com/intakehq/intake/workflows"
 )
-
-// SalesDash is the connector type whose senders upsert activities and
-// sales rather than deliver events.
-const SalesDash = "salesdash"
 
 // Bounds of SalesDash fields.
 const (
@@ -46,7 +41,7 @@ func location(name string) (*time.Location, error) {
 func (s *Server) salesConnector(c *fiber.Ctx) (store.Connector, *time.Location, error) {
 	p := principal(c)
 	conn, err := s.connector(c.UserContext(), strings.Clone(c.Params("id")))
-	if err != nil || conn.ProjectID != p.ProjectID || conn.Type != SalesDash || !conn.Enabled {
+	if err != nil || conn.ProjectID != p.ProjectID || conn.Type != intake.SalesDash || !conn.Enabled {
 		return conn, nil, intake.Errorf(intake.ErrNotFound, "no enabled salesdash connector %q", c.Params("id"))
 	}
 	if p.KeyID != conn.KeyID {
@@ -180,19 +175,18 @@ func (s *Server) requireKnown(ctx context.Context, conn store.Connector, n named
 	return err
 }
 
-// upsert is one kind of SalesDash call, read from its record: its
-// workflow and input, the event type operators filter by, and the
-// identities it names.
+// upsert is one SalesDash call read from its record: the event type
+// operators filter by, the call as its kind makes it, and the identities
+// it names.
 type upsert struct {
-	kind, eventType string
-	workflow        any
-	input           func(activities.Call) any
-	names           []named
+	eventType string
+	call      func(base intake.Call) (intake.Call, error)
+	names     []named
 }
 
 // ingestUpsert runs a SalesDash call: the connector and its key, the body
 // in any encoding, the record read by read, its identities checked, then
-// one workflow, answered like every ingest call.
+// its workflow, answered like every ingest call.
 func (s *Server) ingestUpsert(c *fiber.Ctx, read func(record, *time.Location) (upsert, error)) error {
 	conn, loc, err := s.salesConnector(c)
 	if err != nil {
@@ -211,24 +205,25 @@ func (s *Server) ingestUpsert(c *fiber.Ctx, read func(record, *time.Location) (u
 			return err
 		}
 	}
-	call, err := s.newCall(c, u.kind)
+	base, err := s.newCall(c, intake.SalesDash, u.eventType)
 	if err != nil {
 		return err
 	}
-	call.ConnectorID = conn.ID
-	call.WorkflowID = workflows.WorkflowID(conn.ProjectID, conn.ID, call.IngestID)
-	var out workflows.IngestRecordResult
-	attrs := workflows.Attrs{Connector: conn.ID, Source: SalesDash, EventType: u.eventType}
-	return s.run(c, call, attrs, u.workflow, u.input(call), &out, func() any { return upsertAnswer(call.IngestID, out.Result) })
+	base.ConnectorID = conn.ID
+	call, err := u.call(base)
+	if err != nil {
+		return err
+	}
+	return s.process(c, call, nil)
 }
 
 func (s *Server) ingestActivity(c *fiber.Ctx) error {
 	return s.ingestUpsert(c, func(r record, loc *time.Location) (upsert, error) {
 		in, err := parseActivity(r, loc)
 		return upsert{
-			kind: intake.KindActivity, eventType: in.Type, workflow: workflows.IngestActivity,
-			input: func(call activities.Call) any { return workflows.IngestActivityInput{Call: call, Activity: in} },
-			names: []named{{intake.IdentityAgent, "agent_id", in.Agent.ID, in.Agent.Name}},
+			eventType: in.Type,
+			call:      func(base intake.Call) (intake.Call, error) { return activities.Activity.Call(base, in) },
+			names:     []named{{intake.IdentityAgent, "agent_id", in.Agent.ID, in.Agent.Name}},
 		}, err
 	})
 }
@@ -237,16 +232,12 @@ func (s *Server) ingestSale(c *fiber.Ctx) error {
 	return s.ingestUpsert(c, func(r record, loc *time.Location) (upsert, error) {
 		in, err := parseSale(r, loc)
 		return upsert{
-			kind: intake.KindSale, eventType: intake.KindSale, workflow: workflows.IngestSale,
-			input: func(call activities.Call) any { return workflows.IngestSaleInput{Call: call, Sale: in} },
+			eventType: intake.KindSale,
+			call:      func(base intake.Call) (intake.Call, error) { return activities.Sale.Call(base, in) },
 			names: []named{
 				{intake.IdentityAgent, "agent_id", in.Agent.ID, in.Agent.Name},
 				{intake.IdentityProposition, "proposition_id", in.PropositionID, in.PropositionName},
 			},
 		}, err
 	})
-}
-
-func upsertAnswer(ingestID string, r intake.UpsertResult) fiber.Map {
-	return fiber.Map{"ok": true, "ingest_id": ingestID, "id": r.ID, "external_id": r.ExternalID, "created": r.Created}
 }

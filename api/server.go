@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	lru "github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/coalesce"
 	"github.com/intakehq/intake/mapping"
 	"github.com/intakehq/intake/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,8 @@ type Store interface {
 	GetMetric(ctx context.Context, projectID, id string) (store.Metric, error)
 	ListPoints(ctx context.Context, projectID, metricID string, r store.PointRange, p store.Page) ([]store.MetricPoint, string, error)
 	GetCall(ctx context.Context, projectID, ingestID string) (store.Call, error)
+	PutBody(ctx context.Context, projectID string, data []byte) (string, error)
+	DeleteBody(ctx context.Context, id string) error
 	ListCalls(ctx context.Context, projectID string, p store.Page) ([]store.Call, string, error)
 	ListInbox(ctx context.Context, projectID string, f store.InboxFilter, p store.Page) ([]store.InboxItem, string, error)
 	GetInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
@@ -96,6 +99,9 @@ type Options struct {
 	// at once; past it calls get 503 with Retry-After. DefaultMaxInFlight
 	// when 0.
 	MaxInFlight int
+	// MaxCallsPerWorkflow bounds the calls one workflow carries under
+	// load; 1 gives every call a workflow of its own.
+	MaxCallsPerWorkflow int
 }
 
 func (o *Options) defaults() {
@@ -137,6 +143,7 @@ type Server struct {
 	connectors        *lru.LRU[string, store.Connector]
 	signatureFailures *prometheus.CounterVec
 	inFlight          *inFlight
+	starter           *coalesce.Starter
 	clock             func() time.Time
 }
 
@@ -165,6 +172,8 @@ func New(st Store, tc client.Client, opts Options) *Server {
 	s.connectors = lru.NewLRU[string, store.Connector](keyCacheSize, nil, opts.KeyCacheTTL)
 	s.signatureFailures = newSignatureFailures(opts.Registry)
 	s.inFlight = newInFlight(opts.MaxInFlight, opts.Registry)
+	s.starter = coalesce.New(tc, coalesce.Options{EagerStart: opts.EagerStart, StartTimeout: opts.StartTimeout,
+		ResultWait: opts.SyncWait, MaxCalls: opts.MaxCallsPerWorkflow})
 	s.app.Use(httpMetrics(opts.Registry))
 	s.routes()
 	return s

@@ -7,8 +7,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/activities"
 	"github.com/intakehq/intake/store"
-	"github.com/intakehq/intake/workflows"
 )
 
 func (s *Server) ingestTasks(c *fiber.Ctx) error {
@@ -34,15 +34,15 @@ func (s *Server) ingestTasks(c *fiber.Ctx) error {
 			return prefixed(err, fmt.Sprintf("tasks[%d].", i))
 		}
 	}
-	call, err := s.newCall(c, intake.KindTasks)
+	base, err := s.newCall(c, source, "")
 	if err != nil {
 		return err
 	}
-	var out workflows.IngestTasksResult
-	input := workflows.IngestTasksInput{Call: call, Source: source, Tasks: tasks}
-	return s.run(c, call, workflows.Attrs{Source: source}, workflows.IngestTasks, input, &out, func() any {
-		return tasksAnswer(call.IngestID, out.Result)
-	})
+	call, err := activities.Tasks.Call(base, activities.TasksInput{Tasks: tasks})
+	if err != nil {
+		return err
+	}
+	return s.process(c, call, nil)
 }
 
 func parseTask(o object) (intake.TaskInput, error) {
@@ -77,10 +77,6 @@ func (o object) scalar(name string, max int) (string, error) {
 		return strconv.FormatFloat(v, 'f', -1, 64), nil
 	}
 	return o.str(name, max)
-}
-
-func tasksAnswer(ingestID string, r intake.TasksResult) fiber.Map {
-	return fiber.Map{"ok": true, "ingest_id": ingestID, "created": r.Created, "updated": r.Updated, "total": r.Total}
 }
 
 func (s *Server) listTasks(c *fiber.Ctx) error {

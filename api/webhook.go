@@ -3,8 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -15,16 +13,16 @@ import (
 	"github.com/intakehq/intake/connectors"
 	"github.com/intakehq/intake/mapping"
 	"github.com/intakehq/intake/store"
-	"github.com/intakehq/intake/workflows"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// maxWebhookBody bounds a delivery: its events travel in workflow inputs.
-const maxWebhookBody = 1 << 20
+// maxWebhookBody bounds a delivery; a large event travels to its workflow
+// by reference.
+const maxWebhookBody = MaxBody
 
 // webhook receives a provider's delivery: the connector's own signature
-// scheme, then one workflow per event, acknowledged with 200 as soon as the
-// workflows have started.
+// scheme, then a call per event, acknowledged with 200 as soon as every
+// event is durably in a workflow.
 func (s *Server) webhook(c *fiber.Ctx) error {
 	provider, ok := connectors.Lookup(c.Params("provider"))
 	if !ok {
@@ -60,19 +58,21 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 		}
 	}
 	headers := headersForRules(c, settings["event_id_header"])
-	started := make([]fiber.Map, len(events))
+	calls := make([]intake.Call, len(events))
 	for i, e := range events {
-		call := activities.Call{
-			IngestID: eventIngestID(conn.ID, e.ID), ProjectID: conn.ProjectID, ConnectorID: conn.ID,
-			Kind: intake.KindWebhook, ReceivedAt: s.now().UTC(),
-			WorkflowID: workflows.WorkflowID(conn.ProjectID, conn.ID, e.ID),
-		}
-		attrs := workflows.Attrs{Project: conn.ProjectID, Connector: conn.ID, Source: provider.Name, Kind: intake.KindWebhook, EventType: e.Type}
-		if _, err := s.start(c.UserContext(), call.WorkflowID, attrs, workflows.IngestEvent,
-			workflows.IngestEventInput{Call: call, Provider: provider.Name, Event: e, Headers: headers}); err != nil {
+		base := intake.Call{IngestID: intake.EventIngestID(conn.ID, e.ID), ProjectID: conn.ProjectID, ConnectorID: conn.ID,
+			Source: provider.Name, EventType: e.Type, ReceivedAt: s.now().UTC()}
+		if calls[i], err = activities.Webhook.Call(base, activities.EventInput{Event: e, Headers: headers}); err != nil {
 			return err
 		}
-		started[i] = fiber.Map{"id": e.ID, "type": e.Type, "workflow_id": call.WorkflowID, "ingest_id": call.IngestID}
+	}
+	tickets, err := s.submit(c, calls...)
+	if err != nil {
+		return err
+	}
+	started := make([]fiber.Map, len(events))
+	for i, e := range events {
+		started[i] = fiber.Map{"id": e.ID, "type": e.Type, "workflow_id": tickets[i].WorkflowID, "ingest_id": calls[i].IngestID}
 	}
 	return c.JSON(fiber.Map{"ok": true, "received": len(events), "events": started})
 }
@@ -116,12 +116,7 @@ func (s *Server) rejectUnmatched(ctx context.Context, conn store.Connector, p co
 	if err != nil {
 		return err
 	}
-	key := scope.ProjectID + "/" + scope.ConnectorID + "/"
-	rules, defaults := connectors.RulesInForce(p.Name, rules, version)
-	if defaults {
-		key = "provider/" + p.Name
-	}
-	prog, err := s.rules.Program(key, version, rules)
+	prog, err := activities.RulesInForce(s.rules, scope, p.Name, rules, version)
 	if err != nil {
 		return err
 	}
@@ -133,13 +128,6 @@ func (s *Server) rejectUnmatched(ctx context.Context, conn store.Connector, p co
 		}
 	}
 	return intake.Errorf(intake.ErrMappingNotFound, "no rule of this connector matches the delivery")
-}
-
-// eventIngestID is the ingest ID of a provider event: bounded in length
-// whatever the provider's ids, and distinct per connector.
-func eventIngestID(connectorID, eventID string) string {
-	sum := sha256.Sum256([]byte(connectorID + "\x00" + eventID))
-	return "whk_" + hex.EncodeToString(sum[:16])
 }
 
 // connector looks a connector up, cached briefly like API keys: deliveries

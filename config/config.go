@@ -27,6 +27,8 @@ type Config struct {
 	RedisURL          string
 	SyncWait          time.Duration
 	MaxInFlight       int
+	MaxCallsPerWF     int
+	Compression       string
 	Retention         time.Duration
 	LogLevel          string
 	// APIURL and Token are what `intake admin` talks to and with.
@@ -73,6 +75,21 @@ var settings = []setting{
 			return errors.New("must be a whole number from 1")
 		}
 		c.MaxInFlight = n
+		return nil
+	}},
+	{"INTAKE_MAX_CALLS_PER_WORKFLOW", "max-calls-per-workflow", "64", "calls one workflow may carry under load (1: a workflow per call)", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			return errors.New("must be a whole number from 1 to 64")
+		}
+		c.MaxCallsPerWF = n
+		return nil
+	}},
+	{"INTAKE_TEMPORAL_COMPRESSION", "temporal-compression", "auto", "gzip or none for requests to Temporal; auto: none in dev (loopback), gzip otherwise", func(c *Config, v string) error {
+		if v != "auto" && v != "gzip" && v != "none" {
+			return errors.New("must be auto, gzip or none")
+		}
+		c.Compression = v
 		return nil
 	}},
 	{"INTAKE_RETENTION", "retention", "720h", "how long the embedded Temporal keeps closed workflows (dev)", duration(func(c *Config) *time.Duration { return &c.Retention })},

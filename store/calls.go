@@ -10,38 +10,6 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// CallRecord identifies the call a write belongs to.
-type CallRecord struct {
-	IngestID    string
-	ProjectID   string
-	ConnectorID string
-	Kind        string
-	WorkflowID  string
-	ReceivedAt  time.Time
-}
-
-// applyCall runs apply in one transaction together with the call's row. The
-// row is claimed first: when an earlier run of the same call has committed,
-// apply is skipped and that run's stored result is returned, so a call has
-// one effect however often its workflow or activity runs.
-func applyCall[R any](ctx context.Context, s *Store, c CallRecord, source string, apply func(tx *gorm.DB) (R, error)) (R, error) {
-	var res R
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		call, fresh, err := claimCall(tx, c, source)
-		if err != nil {
-			return err
-		}
-		if !fresh {
-			return json.Unmarshal([]byte(call.Result), &res)
-		}
-		if res, err = apply(tx); err != nil {
-			return err
-		}
-		return finishCall(tx, call, res)
-	})
-	return res, err
-}
-
 // GetCall returns a project's call by its ingest ID.
 func (s *Store) GetCall(ctx context.Context, projectID, ingestID string) (Call, error) {
 	var c Call
@@ -55,22 +23,35 @@ func (s *Store) ListCalls(ctx context.Context, projectID string, p Page) ([]Call
 	return list(q, p, func(r *Call) string { return r.ID })
 }
 
-// MetricResult decodes the result a finished metric call stored.
-func (c Call) MetricResult() (intake.MetricResult, error) {
-	var r intake.MetricResult
-	err := json.Unmarshal([]byte(c.Result), &r)
-	return r, err
+// Outcome is the answer a finished call gave, for a repeat of the call:
+// its result, or the error it failed with.
+func (c Call) Outcome() intake.Outcome {
+	if c.Status == intake.StatusFailed {
+		return intake.Outcome{Replayed: true, Error: &intake.Error{Code: intake.Code(c.ErrorCode), Message: c.Error}}
+	}
+	return intake.Outcome{Replayed: true, Result: json.RawMessage(c.Result)}
 }
 
-// claimCall inserts the call row, or finds it when an earlier run of the same
-// call already committed. On PostgreSQL a concurrent run waits on the unique
-// index until the first commits, so only one ever applies.
-func claimCall(tx *gorm.DB, c CallRecord, source string) (Call, bool, error) {
-	call := Call{
+// callRow is the row of call c with status.
+func callRow(c intake.Call, status string) Call {
+	return Call{
 		ID: intake.NewID("call"), IngestID: c.IngestID, ProjectID: c.ProjectID, ConnectorID: c.ConnectorID,
-		Source: source, Kind: c.Kind, Status: intake.StatusProcessing, WorkflowID: c.WorkflowID,
-		ReceivedAt: c.ReceivedAt.UTC(),
+		Source: c.Source, Kind: c.Kind, Status: status, WorkflowID: c.WorkflowID, ReceivedAt: c.ReceivedAt.UTC(),
 	}
+}
+
+// doneRow is the row of a call applied with result.
+func doneRow(c intake.Call, result json.RawMessage, at time.Time) Call {
+	row := callRow(c, intake.StatusDone)
+	row.Result, row.CompletedAt = string(result), &at
+	return row
+}
+
+// claimCall inserts the call row, or finds it when an earlier run of the
+// same call already committed. On PostgreSQL a concurrent run waits on the
+// unique index until the first commits, so only one ever applies.
+func claimCall(tx *gorm.DB, c intake.Call) (Call, bool, error) {
+	call := callRow(c, intake.StatusProcessing)
 	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "ingest_id"}}, DoNothing: true}).Create(&call)
 	if res.Error != nil {
 		return call, false, res.Error
@@ -83,13 +64,37 @@ func claimCall(tx *gorm.DB, c CallRecord, source string) (Call, bool, error) {
 	return existing, false, err
 }
 
-func finishCall(tx *gorm.DB, call Call, res any) error {
-	body, err := json.Marshal(res)
-	if err != nil {
-		return err
-	}
-	now := time.Now().UTC()
+func finishCall(tx *gorm.DB, call Call, result json.RawMessage) error {
 	return tx.Model(&call).Updates(map[string]any{
-		"status": intake.StatusDone, "result": string(body), "completed_at": now,
+		"status": intake.StatusDone, "result": string(result), "completed_at": time.Now().UTC(),
 	}).Error
+}
+
+// failCall records a call that failed for good, with its error, so that
+// it is listed, answered, and never applied by a later run.
+func failCall(tx *gorm.DB, c intake.Call, e *intake.Error) error {
+	row := callRow(c, intake.StatusFailed)
+	now := time.Now().UTC()
+	row.Error, row.ErrorCode, row.CompletedAt = e.Message, string(e.Code), &now
+	return tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "ingest_id"}}, DoNothing: true}).Create(&row).Error
+}
+
+// finishedCalls returns the rows of the calls that an earlier run already
+// applied or failed, by ingest ID.
+func finishedCalls(tx *gorm.DB, calls []intake.Call) (map[string]Call, error) {
+	ids := make([]string, len(calls))
+	for i, c := range calls {
+		ids[i] = c.IngestID
+	}
+	var rows []Call
+	if err := tx.Where("ingest_id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[string]Call, len(rows))
+	for _, r := range rows {
+		if r.Status != intake.StatusProcessing {
+			out[r.IngestID] = r
+		}
+	}
+	return out, nil
 }

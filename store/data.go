@@ -1,10 +1,7 @@
 package store
 
 import (
-	"context"
-
 	"github.com/intakehq/intake"
-	"gorm.io/gorm"
 )
 
 // DataUpdate is what a data call's mappings decided: the metric updates, and
@@ -22,40 +19,30 @@ type DataUpdate struct {
 	InboxItemID string
 }
 
-// ApplyData applies a data call in one transaction: every mapped update, and
-// an inbox item with the raw payload when anything was left unmapped.
-func (s *Store) ApplyData(ctx context.Context, c CallRecord, d DataUpdate) (intake.DataResult, error) {
-	return applyCall(ctx, s, c, d.Source, func(tx *gorm.DB) (intake.DataResult, error) {
-		res := intake.DataResult{Updated: []intake.MetricResult{}, Fields: d.Fields, Unmapped: d.Unmapped, RuleVersion: d.RuleVersion}
-		for i, in := range d.Updates {
-			m, err := resolveMetric(tx, c.ProjectID, in)
-			if err != nil {
-				return res, err
-			}
-			if m == nil {
-				// The payload goes to the inbox once, below, with every reason.
-				d.InboxReason = joinReasons(d.InboxReason, noMetric(in))
-				continue
-			}
-			r, err := updateMetric(tx, c, i, m, in)
-			if err != nil {
-				return res, err
-			}
-			res.Updated = append(res.Updated, r)
+// ApplyData applies a data call: every mapped update, and an inbox item
+// with the raw payload when anything was left unmapped.
+func (t *Tx) ApplyData(c intake.Call, d DataUpdate) (intake.DataResult, error) {
+	res := intake.DataResult{Updated: []intake.MetricResult{}, Fields: d.Fields, Unmapped: d.Unmapped, RuleVersion: d.RuleVersion}
+	for i, in := range d.Updates {
+		m, err := t.resolveMetric(c.ProjectID, in)
+		if err != nil {
+			return res, err
 		}
-		if d.InboxItemID != "" {
-			res.InboxID, res.Reason = d.InboxItemID, d.InboxReason
-			return res, settleInboxItem(tx, c, d.InboxItemID, d.InboxReason)
+		if m == nil {
+			// The payload goes to the inbox once, below, with every reason.
+			d.InboxReason = joinReasons(d.InboxReason, noMetric(in))
+			continue
 		}
-		if d.InboxReason != "" {
-			id, err := inbox(tx, c, d.Source, d.Raw, d.InboxReason)
-			if err != nil {
-				return res, err
-			}
-			res.InboxID, res.Reason = id, d.InboxReason
-		}
-		return res, nil
-	})
+		res.Updated = append(res.Updated, t.updateMetric(c, i, m, in))
+	}
+	if d.InboxItemID != "" {
+		res.InboxID, res.Reason = d.InboxItemID, d.InboxReason
+		return res, settleInboxItem(t.db, c, d.InboxItemID, d.InboxReason)
+	}
+	if d.InboxReason != "" {
+		res.InboxID, res.Reason = t.addInbox(c, d.Source, d.Raw, d.InboxReason), d.InboxReason
+	}
+	return res, nil
 }
 
 func joinReasons(a, b string) string {

@@ -52,7 +52,7 @@ func (s *Store) GetMetric(ctx context.Context, projectID, id string) (Metric, er
 
 // settleInboxItem records a replay's outcome on its item: resolved, with the
 // replaying call, when nothing is left unmatched; else open with the reason.
-func settleInboxItem(tx *gorm.DB, c CallRecord, id, reason string) error {
+func settleInboxItem(tx *gorm.DB, c intake.Call, id, reason string) error {
 	updates := map[string]any{"reason": reason, "updated_at": time.Now().UTC()}
 	if reason == "" {
 		updates["status"], updates["resolved_by"] = InboxResolved, c.IngestID
@@ -62,23 +62,24 @@ func settleInboxItem(tx *gorm.DB, c CallRecord, id, reason string) error {
 
 // ReplayMetricItem re-runs an inboxed metric update as call c: when a
 // metric now matches, the update is applied and the item resolved, once.
-func (s *Store) ReplayMetricItem(ctx context.Context, c CallRecord, itemID string, in intake.MetricInput) (intake.MetricResult, error) {
-	return applyCall(ctx, s, c, in.Source, func(tx *gorm.DB) (intake.MetricResult, error) {
-		m, err := resolveMetric(tx, c.ProjectID, in)
-		if err != nil {
-			return intake.MetricResult{}, err
-		}
-		if m == nil {
-			reason := noMetric(in)
-			return intake.MetricResult{Outcome: intake.OutcomeInboxed, InboxID: itemID, Message: reason},
-				settleInboxItem(tx, c, itemID, reason)
-		}
-		r, err := updateMetric(tx, c, 0, m, in)
-		if err != nil {
-			return r, err
-		}
-		return r, settleInboxItem(tx, c, itemID, "")
-	})
+func (t *Tx) ReplayMetricItem(c intake.Call, itemID string, in intake.MetricInput) (intake.MetricResult, error) {
+	m, err := t.resolveMetric(c.ProjectID, in)
+	if err != nil {
+		return intake.MetricResult{}, err
+	}
+	if m == nil {
+		reason := noMetric(in)
+		return intake.MetricResult{Outcome: intake.OutcomeInboxed, InboxID: itemID, Message: reason, Ref: in.Metric},
+			settleInboxItem(t.db, c, itemID, reason)
+	}
+	return t.updateMetric(c, 0, m, in), settleInboxItem(t.db, c, itemID, "")
+}
+
+// InboxItem returns a project's inbox item as this transaction sees it.
+func (t *Tx) InboxItem(projectID, id string) (InboxItem, error) {
+	var it InboxItem
+	err := t.db.Where("project_id = ? AND id = ?", projectID, id).Take(&it).Error
+	return it, notFound(err, "inbox item")
 }
 
 // InboxSelection picks the open items a replay re-runs.

@@ -103,52 +103,20 @@ func findMetric(tx *gorm.DB, projectID, ref string) (*Metric, error) {
 	return best, nil
 }
 
-// ApplyMetric applies one metric update for a call, in one transaction: the
-// call row, then either the metric's new value and a point, or an inbox item.
-// Applying the same call twice changes nothing and returns the first result.
-func (s *Store) ApplyMetric(ctx context.Context, c CallRecord, in intake.MetricInput) (intake.MetricResult, error) {
-	return applyCall(ctx, s, c, in.Source, func(tx *gorm.DB) (intake.MetricResult, error) {
-		return applyMetric(tx, c, 0, in)
-	})
-}
-
-// ApplyMetrics applies a batch of metric updates for one call in one
-// transaction, in order; results are in the same order.
-func (s *Store) ApplyMetrics(ctx context.Context, c CallRecord, source string, ins []intake.MetricInput) ([]intake.MetricResult, error) {
-	return applyCall(ctx, s, c, source, func(tx *gorm.DB) ([]intake.MetricResult, error) {
-		out := make([]intake.MetricResult, len(ins))
-		for i, in := range ins {
-			r, err := applyMetric(tx, c, i, in)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = r
-		}
-		return out, nil
-	})
-}
-
-func inbox(tx *gorm.DB, c CallRecord, source, payload, reason string) (string, error) {
-	item := InboxItem{
-		ID: intake.NewID("inb"), ProjectID: c.ProjectID, CallID: c.IngestID, ConnectorID: c.ConnectorID, Source: source,
-		Kind: c.Kind, Payload: payload, Status: InboxOpen, Reason: reason,
-	}
-	return item.ID, tx.Create(&item).Error
-}
-
-// applyMetric applies the seq-th update of a call, or inboxes it when no
+// ApplyMetric applies the seq-th metric update of call c: the metric's
+// new value and a point, or an inbox item holding the update when no
 // metric matches.
-func applyMetric(tx *gorm.DB, c CallRecord, seq int, in intake.MetricInput) (intake.MetricResult, error) {
-	m, err := resolveMetric(tx, c.ProjectID, in)
+func (t *Tx) ApplyMetric(c intake.Call, seq int, in intake.MetricInput) (intake.MetricResult, error) {
+	m, err := t.resolveMetric(c.ProjectID, in)
 	if err != nil {
 		return intake.MetricResult{}, err
 	}
 	if m == nil {
 		reason := noMetric(in)
-		id, err := inbox(tx, c, in.Source, in.Raw, reason)
-		return intake.MetricResult{Outcome: intake.OutcomeInboxed, InboxID: id, Message: reason}, err
+		id := t.addInbox(c, in.Source, in.Raw, reason)
+		return intake.MetricResult{Outcome: intake.OutcomeInboxed, InboxID: id, Message: reason, Ref: in.Metric}, nil
 	}
-	return updateMetric(tx, c, seq, m, in)
+	return t.updateMetric(c, seq, m, in), nil
 }
 
 func noMetric(in intake.MetricInput) string {
@@ -157,20 +125,25 @@ func noMetric(in intake.MetricInput) string {
 
 // resolveMetric finds the metric an update names, creating it when the
 // update asks for that; nil when there is none.
-func resolveMetric(tx *gorm.DB, projectID string, in intake.MetricInput) (*Metric, error) {
-	m, err := findMetric(tx, projectID, in.Metric)
+func (t *Tx) resolveMetric(projectID string, in intake.MetricInput) (*Metric, error) {
+	m, err := t.metric(projectID, in.Metric)
 	if err != nil || m != nil || in.Create == nil {
 		return m, err
 	}
 	m = &Metric{ID: intake.NewID("m"), ProjectID: projectID, Key: in.Create.Key, Name: in.Create.Name, Unit: in.Create.Unit}
-	return m, tx.Create(m).Error
+	if err := t.db.Create(m).Error; err != nil {
+		return nil, err
+	}
+	t.created(m, in.Metric)
+	return m, nil
 }
 
-func updateMetric(tx *gorm.DB, c CallRecord, seq int, m *Metric, in intake.MetricInput) (intake.MetricResult, error) {
+// updateMetric changes m in memory and queues its point; flush writes both.
+func (t *Tx) updateMetric(c intake.Call, seq int, m *Metric, in intake.MetricInput) intake.MetricResult {
 	prev := m.Value
 	res := intake.MetricResult{
 		Outcome: intake.OutcomeUpdated, MetricID: m.ID, MetricKey: m.Key, Unit: m.Unit,
-		PreviousValue: &prev, NewValue: m.Value,
+		PreviousValue: &prev, NewValue: m.Value, Ref: in.Metric,
 	}
 	point := MetricPoint{
 		ID: intake.NewID("pt"), ProjectID: c.ProjectID, MetricID: m.ID, CallID: c.IngestID, Seq: seq,
@@ -178,31 +151,25 @@ func updateMetric(tx *gorm.DB, c CallRecord, seq int, m *Metric, in intake.Metri
 		Source: in.Source, Metadata: string(in.Metadata), RuleVersion: in.RuleVersion,
 	}
 	current := m.ValueAt == nil || !point.Timestamp.Before(*m.ValueAt)
-	updates := map[string]any{}
 	switch {
 	case in.Op == intake.OpAdd:
 		// A counter adds whatever the order of arrival; the point records
 		// the total it led to, and the increment.
 		delta := in.Value
 		point.Delta, point.Value = &delta, m.Value+in.Value
-		updates["value"] = point.Value
+		m.Value = point.Value
 		if current {
-			updates["value_at"] = point.Timestamp
+			m.ValueAt = &point.Timestamp
 		}
 		res.NewValue, res.Current = point.Value, true
+		t.dirty[m.ID] = true
 	case current:
-		updates["value"], updates["value_at"] = in.Value, point.Timestamp
+		m.Value, m.ValueAt = in.Value, &point.Timestamp
 		res.NewValue, res.Current = in.Value, true
+		t.dirty[m.ID] = true
 	default:
 		res.Message = "stored as history: the metric already has a newer value"
 	}
-	if err := tx.Create(&point).Error; err != nil {
-		return intake.MetricResult{}, err
-	}
-	if len(updates) > 0 {
-		if err := tx.Model(m).Updates(updates).Error; err != nil {
-			return intake.MetricResult{}, err
-		}
-	}
-	return res, nil
+	t.points = append(t.points, point)
+	return res
 }

@@ -3,7 +3,7 @@ package store
 import "time"
 
 // models lists every table, in the order AutoMigrate creates them.
-var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}, &RuleSet{}, &Task{}, &Connector{}, &Identity{}, &Entity{}, &User{}, &Activity{}, &Sale{}}
+var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}, &RuleSet{}, &Task{}, &Connector{}, &Identity{}, &Entity{}, &User{}, &Activity{}, &Sale{}, &Body{}}
 
 // Project is a tenant; every other row belongs to exactly one.
 type Project struct {
@@ -92,7 +92,8 @@ type InboxItem struct {
 
 // Call is one accepted ingest or webhook call, written by its workflow in the
 // same transaction as its effects. IngestID is unique: it is what makes a
-// repeated workflow run a no-op that returns the first run's Result.
+// repeated run of the call, in any workflow, a no-op that returns the first
+// run's Result (or, for a call that failed for good, its error).
 type Call struct {
 	ID          string     `gorm:"primaryKey;size:40" json:"id"`
 	IngestID    string     `gorm:"size:64;not null;uniqueIndex" json:"ingest_id"`
@@ -102,8 +103,19 @@ type Call struct {
 	Kind        string     `gorm:"size:40;not null" json:"kind"`
 	Status      string     `gorm:"size:16;not null" json:"status"`
 	Error       string     `gorm:"type:text" json:"error,omitempty"`
+	ErrorCode   string     `gorm:"size:40" json:"error_code,omitempty"`
 	WorkflowID  string     `gorm:"size:300;not null" json:"workflow_id"`
 	Result      string     `gorm:"type:text" json:"-"`
 	ReceivedAt  time.Time  `gorm:"not null" json:"received_at"`
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
+}
+
+// Body is a call's input too large to travel in Temporal: the API stores
+// it before the call's workflow starts, the workflow carries its ID, and
+// the transaction that applies the call deletes it.
+type Body struct {
+	ID        string    `gorm:"primaryKey;size:40"`
+	ProjectID string    `gorm:"size:40;not null"`
+	Data      []byte    `gorm:"not null"`
+	CreatedAt time.Time `gorm:"index"`
 }

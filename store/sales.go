@@ -60,59 +60,53 @@ type Sale struct {
 	UpdatedAt             time.Time  `json:"updated_at"`
 }
 
-// salesSource is the source recorded on SalesDash calls.
-const salesSource = "salesdash"
-
 // UpsertActivity writes an activity call: its identities, then the
-// activity by (project, connector, id), with the call row, in one
-// transaction. Fields the call left out keep their stored values.
-func (s *Store) UpsertActivity(ctx context.Context, c CallRecord, in intake.ActivityInput) (intake.UpsertResult, error) {
-	return applyCall(ctx, s, c, salesSource, func(tx *gorm.DB) (intake.UpsertResult, error) {
-		agent, err := upsertAgent(tx, c.ProjectID, c.ConnectorID, in.Agent)
-		if err != nil {
-			return intake.UpsertResult{}, err
-		}
-		row := map[string]any{
-			"type": in.Type, "agent_id": in.Agent.ID, "agent_identity_id": agent.ID, "team_identity_id": agent.TeamIdentityID,
-			"moment": in.Moment.UTC(), "moment_ms": in.Moment.UnixMilli(), "day": in.Day, "call_id": c.IngestID,
-		}
-		setIf(row, "contact_key", in.ContactKey)
-		setIf(row, "value", in.Value)
-		setIf(row, "value_is_money", in.ValueIsMoney)
-		return upsertRecord(tx, &Activity{}, "act", c, in.ID, row)
-	})
+// activity by (project, connector, id). Fields the call left out keep their stored values.
+func (t *Tx) UpsertActivity(c intake.Call, in intake.ActivityInput) (intake.UpsertResult, error) {
+	tx := t.db
+	agent, err := upsertAgent(tx, c.ProjectID, c.ConnectorID, in.Agent)
+	if err != nil {
+		return intake.UpsertResult{}, err
+	}
+	row := map[string]any{
+		"type": in.Type, "agent_id": in.Agent.ID, "agent_identity_id": agent.ID, "team_identity_id": agent.TeamIdentityID,
+		"moment": in.Moment.UTC(), "moment_ms": in.Moment.UnixMilli(), "day": in.Day, "call_id": c.IngestID,
+	}
+	setIf(row, "contact_key", in.ContactKey)
+	setIf(row, "value", in.Value)
+	setIf(row, "value_is_money", in.ValueIsMoney)
+	return upsertRecord(tx, &Activity{}, "act", c, in.ID, row)
 }
 
 // UpsertSale writes a sale call like UpsertActivity; an explicit null
 // cancelled_at reinstates a cancelled sale.
-func (s *Store) UpsertSale(ctx context.Context, c CallRecord, in intake.SaleInput) (intake.UpsertResult, error) {
-	return applyCall(ctx, s, c, salesSource, func(tx *gorm.DB) (intake.UpsertResult, error) {
-		agent, err := upsertAgent(tx, c.ProjectID, c.ConnectorID, in.Agent)
-		if err != nil {
-			return intake.UpsertResult{}, err
-		}
-		ref := IdentityRef{ProjectID: c.ProjectID, ConnectorID: c.ConnectorID, Kind: intake.IdentityProposition, ExternalID: in.PropositionID}
-		prop, err := upsertIdentity(tx, ref, in.PropositionName, "proposition_id")
-		if err != nil {
-			return intake.UpsertResult{}, err
-		}
-		row := map[string]any{
-			"agent_id": in.Agent.ID, "agent_identity_id": agent.ID, "team_identity_id": agent.TeamIdentityID,
-			"proposition_id": in.PropositionID, "proposition_identity_id": prop.ID,
-			"sold_at": in.SoldAt.UTC(), "sold_at_ms": in.SoldAt.UnixMilli(), "day": in.Day, "call_id": c.IngestID,
-		}
-		if in.CancelledAtSet {
-			row["cancelled_at"] = in.CancelledAt
-		}
-		setIf(row, "is_retention", in.IsRetention)
-		setIf(row, "contract_value", in.ContractValue)
-		setIf(row, "contact_key", in.ContactKey)
-		setIf(row, "electricity_usage", in.Energy.ElectricityUsage)
-		setIf(row, "electricity_return", in.Energy.ElectricityReturn)
-		setIf(row, "gas_usage", in.Energy.GasUsage)
-		setIf(row, "connection_count", in.Energy.ConnectionCount)
-		return upsertRecord(tx, &Sale{}, "sale", c, in.ID, row)
-	})
+func (t *Tx) UpsertSale(c intake.Call, in intake.SaleInput) (intake.UpsertResult, error) {
+	tx := t.db
+	agent, err := upsertAgent(tx, c.ProjectID, c.ConnectorID, in.Agent)
+	if err != nil {
+		return intake.UpsertResult{}, err
+	}
+	ref := IdentityRef{ProjectID: c.ProjectID, ConnectorID: c.ConnectorID, Kind: intake.IdentityProposition, ExternalID: in.PropositionID}
+	prop, err := upsertIdentity(tx, ref, in.PropositionName, "proposition_id")
+	if err != nil {
+		return intake.UpsertResult{}, err
+	}
+	row := map[string]any{
+		"agent_id": in.Agent.ID, "agent_identity_id": agent.ID, "team_identity_id": agent.TeamIdentityID,
+		"proposition_id": in.PropositionID, "proposition_identity_id": prop.ID,
+		"sold_at": in.SoldAt.UTC(), "sold_at_ms": in.SoldAt.UnixMilli(), "day": in.Day, "call_id": c.IngestID,
+	}
+	if in.CancelledAtSet {
+		row["cancelled_at"] = in.CancelledAt
+	}
+	setIf(row, "is_retention", in.IsRetention)
+	setIf(row, "contract_value", in.ContractValue)
+	setIf(row, "contact_key", in.ContactKey)
+	setIf(row, "electricity_usage", in.Energy.ElectricityUsage)
+	setIf(row, "electricity_return", in.Energy.ElectricityReturn)
+	setIf(row, "gas_usage", in.Energy.GasUsage)
+	setIf(row, "connection_count", in.Energy.ConnectionCount)
+	return upsertRecord(tx, &Sale{}, "sale", c, in.ID, row)
 }
 
 // setIf sets column to *v when the call sent it.
@@ -125,7 +119,7 @@ func setIf[T any](row map[string]any, column string, v *T) {
 // upsertRecord updates the record with the call's external id, or creates
 // it. A concurrent create of the same id fails the unique index, and the
 // activity's retry then finds and updates it.
-func upsertRecord(tx *gorm.DB, model any, prefix string, c CallRecord, externalID string, row map[string]any) (intake.UpsertResult, error) {
+func upsertRecord(tx *gorm.DB, model any, prefix string, c intake.Call, externalID string, row map[string]any) (intake.UpsertResult, error) {
 	res := intake.UpsertResult{ExternalID: externalID}
 	now := time.Now().UTC()
 	var ids []string

@@ -12,8 +12,8 @@ import (
 	"github.com/intakehq/intake/store"
 )
 
-func (f fixture) salesCall(id, kind string) store.CallRecord {
-	return store.CallRecord{IngestID: id, ProjectID: f.project.ID, ConnectorID: "c_sales", Kind: kind, WorkflowID: "wf-" + id,
+func (f fixture) salesCall(id, kind string) intake.Call {
+	return intake.Call{IngestID: id, ProjectID: f.project.ID, ConnectorID: "c_sales", Kind: kind, WorkflowID: "wf-" + id,
 		ReceivedAt: time.Now()}
 }
 
@@ -29,13 +29,13 @@ func TestUpsertActivityOverwritesTypeAndKeepsUnsentFields(t *testing.T) {
 	first := activity("a1", "Sale", "ag1", 120)
 	contact := "contact-9"
 	first.ContactKey = &contact
-	r1, err := f.st.UpsertActivity(ctx, f.salesCall("ing_1", intake.KindActivity), first)
+	r1, err := f.upsertActivity(f.salesCall("ing_1", intake.KindActivity), first)
 	if err != nil || !r1.Created {
 		t.Fatalf("first upsert: %+v, %v", r1, err)
 	}
 	second := activity("a1", "Sale - Cancelled", "ag1", 0)
 	second.Value, second.Agent.Name = nil, ""
-	r2, err := f.st.UpsertActivity(ctx, f.salesCall("ing_2", intake.KindActivity), second)
+	r2, err := f.upsertActivity(f.salesCall("ing_2", intake.KindActivity), second)
 	if err != nil || r2.Created || r2.ID != r1.ID {
 		t.Fatalf("second upsert: %+v, %v (first %+v)", r2, err, r1)
 	}
@@ -61,18 +61,26 @@ func TestUpsertActivityOverwritesTypeAndKeepsUnsentFields(t *testing.T) {
 	}
 }
 
+// An unknown agent without its name fails the call alone: its row says
+// failed with the error, nothing else is written, and a repeat of the call
+// gets the same error without trying again.
 func TestUpsertActivityUnknownAgentWritesNothing(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	in := activity("a1", "Call", "ghost", 1)
 	in.Agent.Name = ""
-	_, err := f.st.UpsertActivity(ctx, f.salesCall("ing_x", intake.KindActivity), in)
+	_, err := f.upsertActivity(f.salesCall("ing_x", intake.KindActivity), in)
 	var e *intake.Error
 	if !errors.As(err, &e) || e.Field != "agent_id" {
 		t.Fatalf("err = %v, want invalid agent_id", err)
 	}
-	if calls, _, _ := f.st.ListCalls(ctx, f.project.ID, store.Page{}); len(calls) != 0 {
-		t.Fatalf("a refused call left %d call rows", len(calls))
+	calls, _, _ := f.st.ListCalls(ctx, f.project.ID, store.Page{})
+	if len(calls) != 1 || calls[0].Status != intake.StatusFailed || calls[0].ErrorCode != string(intake.ErrInvalidPayload) || calls[0].Error != e.Message {
+		t.Fatalf("a refused call left %+v", calls)
+	}
+	in.Agent.Name = "Now Named"
+	if _, err := f.upsertActivity(f.salesCall("ing_x", intake.KindActivity), in); intake.ErrorCode(err) != intake.ErrInvalidPayload {
+		t.Fatalf("a repeat of a failed call: err = %v, want its first error", err)
 	}
 	if ids, _, _ := f.st.ListIdentities(ctx, f.project.ID, store.IdentityFilter{}, store.Page{}); len(ids) != 0 {
 		t.Fatalf("a refused call left %d identities", len(ids))
@@ -92,7 +100,7 @@ func TestConcurrentUpsertsOfOneRecord(t *testing.T) {
 			defer wg.Done()
 			call := f.salesCall(fmt.Sprintf("ing_c%d", i), intake.KindActivity)
 			for range 5 { // what the activity's retry policy does
-				if _, err := f.st.UpsertActivity(ctx, call, activity("same", "Call", "ag1", float64(i))); err == nil {
+				if _, err := f.upsertActivity(call, activity("same", "Call", "ag1", float64(i))); err == nil {
 					return
 				}
 			}
@@ -114,7 +122,7 @@ func TestAggregateMergesLinkedIdentities(t *testing.T) {
 	ctx := context.Background()
 	for i, agent := range []string{"ag1", "ag2", "ag3"} {
 		in := activity(fmt.Sprintf("a%d", i), "Call", agent, float64(10*(i+1)))
-		if _, err := f.st.UpsertActivity(ctx, f.salesCall(fmt.Sprintf("ing_%d", i), intake.KindActivity), in); err != nil {
+		if _, err := f.upsertActivity(f.salesCall(fmt.Sprintf("ing_%d", i), intake.KindActivity), in); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -162,7 +170,7 @@ func TestLinkingCarriesTeams(t *testing.T) {
 	for i, agent := range []string{"ag1", "ag2"} {
 		in := activity(fmt.Sprintf("a%d", i), "Call", agent, 1)
 		in.Agent.TeamID, in.Agent.TeamName = "north", "North"
-		if _, err := f.st.UpsertActivity(ctx, f.salesCall(fmt.Sprintf("ing_t%d", i), intake.KindActivity), in); err != nil {
+		if _, err := f.upsertActivity(f.salesCall(fmt.Sprintf("ing_t%d", i), intake.KindActivity), in); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -186,4 +194,9 @@ func TestLinkingCarriesTeams(t *testing.T) {
 	if err != nil || second.TeamID != team.ID {
 		t.Fatalf("agent linked after its team: %+v, %v", second, err)
 	}
+}
+
+// upsertActivity applies one activity as a call of its own.
+func (f fixture) upsertActivity(c intake.Call, in intake.ActivityInput) (intake.UpsertResult, error) {
+	return applyOne(f.st, c, func(tx *store.Tx, c intake.Call) (intake.UpsertResult, error) { return tx.UpsertActivity(c, in) })
 }

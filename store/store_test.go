@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -36,8 +37,28 @@ func newFixture(t *testing.T) fixture {
 	return fixture{st: st, project: p, metric: m}
 }
 
-func (f fixture) call(id string) store.CallRecord {
-	return store.CallRecord{IngestID: id, ProjectID: f.project.ID, Kind: intake.KindMetric, WorkflowID: "wf-" + id, ReceivedAt: time.Now()}
+func (f fixture) call(id string) intake.Call {
+	return intake.Call{IngestID: id, ProjectID: f.project.ID, Kind: intake.KindMetric, Source: "test", WorkflowID: "wf-" + id, ReceivedAt: time.Now()}
+}
+
+// applyOne applies one call alone through apply and decodes its result.
+func applyOne[R any](st *store.Store, c intake.Call, apply func(tx *store.Tx, c intake.Call) (R, error)) (R, error) {
+	var r R
+	outs, err := st.ApplyCalls(context.Background(), []intake.Call{c}, func(tx *store.Tx, c intake.Call) (any, error) {
+		return apply(tx, c)
+	})
+	if err != nil {
+		return r, err
+	}
+	if outs[0].Error != nil {
+		return r, outs[0].Error
+	}
+	return r, json.Unmarshal(outs[0].Result, &r)
+}
+
+// applyMetric applies one metric update as a call of its own.
+func (f fixture) applyMetric(c intake.Call, in intake.MetricInput) (intake.MetricResult, error) {
+	return applyOne(f.st, c, func(tx *store.Tx, c intake.Call) (intake.MetricResult, error) { return tx.ApplyMetric(c, 0, in) })
 }
 
 func (f fixture) points(t *testing.T) []store.MetricPoint {
@@ -66,7 +87,7 @@ func TestApplyMetricMatchesByIDKeyOrName(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := f.st.ApplyMetric(context.Background(), f.call(fmt.Sprintf("ing_match%d", i)), update(tt.give, float64(100+i), time.Now()))
+			got, err := f.applyMetric(f.call(fmt.Sprintf("ing_match%d", i)), update(tt.give, float64(100+i), time.Now()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,7 +102,7 @@ func TestApplyMetricWritesValuePointAndCall(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	got, err := f.st.ApplyMetric(ctx, f.call("ing_a"), update("revenue", 42.5, at))
+	got, err := f.applyMetric(f.call("ing_a"), update("revenue", 42.5, at))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +117,8 @@ func TestApplyMetricWritesValuePointAndCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, err := call.MetricResult()
+	var stored intake.MetricResult
+	err = json.Unmarshal([]byte(call.Result), &stored)
 	if call.Status != intake.StatusDone || err != nil || stored.NewValue != 42.5 {
 		t.Fatalf("call %+v %v", call, err)
 	}
@@ -104,14 +126,13 @@ func TestApplyMetricWritesValuePointAndCall(t *testing.T) {
 
 func TestApplyMetricTwiceAppliesOnce(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
-	first, err := f.st.ApplyMetric(ctx, f.call("ing_same"), update("revenue", 7, time.Now()))
+	first, err := f.applyMetric(f.call("ing_same"), update("revenue", 7, time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A second run of the same call, even with other numbers, returns the
 	// first result and writes nothing.
-	second, err := f.st.ApplyMetric(ctx, f.call("ing_same"), update("revenue", 999, time.Now()))
+	second, err := f.applyMetric(f.call("ing_same"), update("revenue", 999, time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +152,7 @@ func TestApplyMetricConcurrentRunsApplyOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := f.st.ApplyMetric(context.Background(), f.call("ing_race"), update("revenue", 5, time.Now()))
+			_, err := f.applyMetric(f.call("ing_race"), update("revenue", 5, time.Now()))
 			errs <- err
 		}()
 	}
@@ -149,12 +170,11 @@ func TestApplyMetricConcurrentRunsApplyOnce(t *testing.T) {
 
 func TestApplyMetricOlderPointIsHistoryOnly(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
 	now := time.Now().UTC()
-	if _, err := f.st.ApplyMetric(ctx, f.call("ing_new"), update("revenue", 50, now)); err != nil {
+	if _, err := f.applyMetric(f.call("ing_new"), update("revenue", 50, now)); err != nil {
 		t.Fatal(err)
 	}
-	got, err := f.st.ApplyMetric(ctx, f.call("ing_old"), update("revenue", 20, now.Add(-time.Hour)))
+	got, err := f.applyMetric(f.call("ing_old"), update("revenue", 20, now.Add(-time.Hour)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +190,7 @@ func TestApplyMetricUnknownGoesToInboxWhole(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	in := update("churn", 3, time.Now())
-	got, err := f.st.ApplyMetric(ctx, f.call("ing_inbox"), in)
+	got, err := f.applyMetric(f.call("ing_inbox"), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +311,7 @@ func TestConcurrentCounterAddsLoseNothing(t *testing.T) {
 			in := update("revenue", 1, time.Now())
 			in.Op = intake.OpAdd
 			for range 5 { // the activity's retries, for deadlocks and busy errors
-				if _, err := f.st.ApplyMetric(context.Background(), f.call(fmt.Sprintf("ing_add%d", i)), in); err == nil {
+				if _, err := f.applyMetric(f.call(fmt.Sprintf("ing_add%d", i)), in); err == nil {
 					return
 				}
 			}

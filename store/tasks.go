@@ -24,44 +24,43 @@ type Task struct {
 	UpdatedAt  time.Time  `json:"updated_at"`
 }
 
-// UpsertTasks writes a tasks call in one transaction and counts the
-// project's tasks afterwards.
-func (s *Store) UpsertTasks(ctx context.Context, c CallRecord, source string, tasks []intake.TaskInput) (intake.TasksResult, error) {
-	return applyCall(ctx, s, c, source, func(tx *gorm.DB) (intake.TasksResult, error) {
-		var res intake.TasksResult
-		for _, in := range tasks {
-			row := Task{
-				ID: intake.NewID("task"), ProjectID: c.ProjectID, Source: source, Text: in.Text,
-				DueDate: in.DueDate, Priority: in.Priority, Notes: in.Notes, CallID: c.IngestID,
-			}
-			if in.ID != "" {
-				ext := in.ID
-				row.ExternalID = &ext
-				var existing Task
-				err := tx.Where("project_id = ? AND source = ? AND external_id = ?", c.ProjectID, source, ext).Take(&existing).Error
-				if err == nil {
-					err = tx.Model(&existing).Updates(map[string]any{
-						"text": in.Text, "due_date": in.DueDate, "priority": in.Priority, "notes": in.Notes,
-						"call_id": c.IngestID, "updated_at": time.Now().UTC(),
-					}).Error
-					if err != nil {
-						return res, err
-					}
-					res.Updated++
-					continue
-				}
-				if err != gorm.ErrRecordNotFound {
+// UpsertTasks writes a tasks call and counts the project's tasks
+// afterwards.
+func (t *Tx) UpsertTasks(c intake.Call, source string, tasks []intake.TaskInput) (intake.TasksResult, error) {
+	tx := t.db
+	var res intake.TasksResult
+	for _, in := range tasks {
+		row := Task{
+			ID: intake.NewID("task"), ProjectID: c.ProjectID, Source: source, Text: in.Text,
+			DueDate: in.DueDate, Priority: in.Priority, Notes: in.Notes, CallID: c.IngestID,
+		}
+		if in.ID != "" {
+			ext := in.ID
+			row.ExternalID = &ext
+			var existing Task
+			err := tx.Where("project_id = ? AND source = ? AND external_id = ?", c.ProjectID, source, ext).Take(&existing).Error
+			if err == nil {
+				err = tx.Model(&existing).Updates(map[string]any{
+					"text": in.Text, "due_date": in.DueDate, "priority": in.Priority, "notes": in.Notes,
+					"call_id": c.IngestID, "updated_at": time.Now().UTC(),
+				}).Error
+				if err != nil {
 					return res, err
 				}
+				res.Updated++
+				continue
 			}
-			if err := tx.Create(&row).Error; err != nil {
+			if err != gorm.ErrRecordNotFound {
 				return res, err
 			}
-			res.Created++
 		}
-		err := tx.Model(&Task{}).Where("project_id = ?", c.ProjectID).Count(&res.Total).Error
-		return res, err
-	})
+		if err := tx.Create(&row).Error; err != nil {
+			return res, err
+		}
+		res.Created++
+	}
+	err := tx.Model(&Task{}).Where("project_id = ?", c.ProjectID).Count(&res.Total).Error
+	return res, err
 }
 
 // ListTasks returns one page of a project's tasks, newest first.

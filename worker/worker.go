@@ -29,13 +29,15 @@ func New(c client.Client, deps Deps) sdkworker.Worker {
 // Register registers every workflow and activity on r; the replayer in tests
 // uses it too, so it cannot drift from the worker.
 func Register(r sdkworker.Registry, deps Deps) {
+	r.RegisterWorkflow(workflows.Ingest)
+	r.RegisterWorkflow(workflows.ReplayInbox)
+	r.RegisterWorkflow(workflows.ReplayItem)
+	// The first release's workflows, for the histories it started.
 	r.RegisterWorkflow(workflows.IngestMetric)
 	r.RegisterWorkflow(workflows.IngestBatch)
 	r.RegisterWorkflow(workflows.IngestData)
 	r.RegisterWorkflow(workflows.IngestTasks)
 	r.RegisterWorkflow(workflows.IngestEvent)
-	r.RegisterWorkflow(workflows.ReplayInbox)
-	r.RegisterWorkflow(workflows.ReplayItem)
 	r.RegisterWorkflow(workflows.IngestActivity)
 	r.RegisterWorkflow(workflows.IngestSale)
 	r.RegisterActivity(&activities.Activities{Store: deps.Store})

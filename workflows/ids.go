@@ -1,14 +1,10 @@
-// Package workflows holds intake's deterministic orchestration: one workflow
-// per accepted call, its input and result structs, the workflow-ID helpers
-// that encode each call's dedupe key, and the search attributes operators
-// filter by in the Temporal UI.
+// Package workflows holds intake's deterministic orchestration: the Ingest
+// workflow that carries one call or several, the inbox replays, the
+// workflows of the first release kept for the histories it started, and
+// the search attributes operators filter by in the Temporal UI.
 package workflows
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"strings"
-
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 )
@@ -16,62 +12,34 @@ import (
 // TaskQueue is the one task queue intake's workers poll.
 const TaskQueue = "intake"
 
-// APIConnector stands in for the connector in the workflow IDs of calls made
-// with an API key rather than through a connector.
-const APIConnector = "api"
-
-// WorkflowID is the ID of the workflow of one call. It encodes the dedupe key,
-// so Temporal itself refuses to run the same call twice.
-func WorkflowID(projectID, connector, ingestID string) string {
-	return "ingest/" + projectID + "/" + connector + "/" + ingestID
-}
-
-// IngestIDFromKey derives the ingest ID of a call from its Idempotency-Key.
-// Hashing with the project keeps IDs URL-safe and keys of different projects
-// apart.
-func IngestIDFromKey(projectID, key string) string {
-	sum := sha256.Sum256([]byte(projectID + "\x00" + key))
-	return "ing_" + hex.EncodeToString(sum[:16])
-}
-
-// ValidIngestID reports whether s can be an ingest ID, before it is used in a
-// workflow ID.
-func ValidIngestID(s string) bool {
-	rest, ok := strings.CutPrefix(s, "ing_")
-	if !ok || rest == "" || len(rest) > 64 {
-		return false
-	}
-	for _, r := range rest {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z') {
-			return false
-		}
-	}
-	return true
-}
-
 // Search attributes set on every workflow, so operators can find a call in
-// the Temporal UI by project, connector, source, kind and event type.
+// the Temporal UI by project, connector, source, kind and event type, and
+// the workflow that carried a call by its ingest id
+// (IntakeIngestIDs = "ing_…").
 var (
 	AttrProject   = temporal.NewSearchAttributeKeyKeyword("IntakeProject")
 	AttrConnector = temporal.NewSearchAttributeKeyKeyword("IntakeConnector")
 	AttrSource    = temporal.NewSearchAttributeKeyKeyword("IntakeSource")
 	AttrKind      = temporal.NewSearchAttributeKeyKeyword("IntakeKind")
 	AttrEventType = temporal.NewSearchAttributeKeyKeyword("IntakeEventType")
+	AttrIngestIDs = temporal.NewSearchAttributeKeyKeywordList("IntakeIngestIDs")
 )
 
 // SearchAttributes lists every custom search attribute with its type, for
 // registration at start.
 func SearchAttributes() map[string]enumspb.IndexedValueType {
-	out := map[string]enumspb.IndexedValueType{}
+	out := map[string]enumspb.IndexedValueType{AttrIngestIDs.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST}
 	for _, k := range []temporal.SearchAttributeKeyKeyword{AttrProject, AttrConnector, AttrSource, AttrKind, AttrEventType} {
 		out[k.GetName()] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
 	}
 	return out
 }
 
-// Attrs are the search attribute values of one call.
+// Attrs are the search attribute values of one workflow.
 type Attrs struct {
 	Project, Connector, Source, Kind, EventType string
+	// IngestIDs are the calls the workflow carries.
+	IngestIDs []string
 }
 
 // SearchAttributes returns the typed search attributes for a start request,
@@ -85,6 +53,9 @@ func (a Attrs) SearchAttributes() temporal.SearchAttributes {
 		if kv.val != "" {
 			updates = append(updates, kv.key.ValueSet(kv.val))
 		}
+	}
+	if len(a.IngestIDs) > 0 {
+		updates = append(updates, AttrIngestIDs.ValueSet(a.IngestIDs))
 	}
 	return temporal.NewSearchAttributes(updates...)
 }

@@ -30,8 +30,8 @@ func ReplayItemWorkflowID(projectID, key string) string {
 }
 
 // ReplayCall is the call a replay of an item under a key is.
-func ReplayCall(projectID, key string, parent activities.Call) activities.Call {
-	return activities.Call{
+func ReplayCall(projectID, key string, parent intake.Call) intake.Call {
+	return intake.Call{
 		IngestID: "rpl_" + key, ProjectID: projectID, Kind: intake.KindReplay,
 		WorkflowID: ReplayItemWorkflowID(projectID, key), ReceivedAt: parent.ReceivedAt,
 	}
@@ -39,7 +39,7 @@ func ReplayCall(projectID, key string, parent activities.Call) activities.Call {
 
 // ReplayInboxInput is the input of ReplayInbox.
 type ReplayInboxInput struct {
-	Call      activities.Call
+	Call      intake.Call
 	Selection store.InboxSelection
 }
 

@@ -7,17 +7,20 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 )
 
-// TestReplayRecordedHistories replays histories recorded from real runs. A
-// change to a shipped workflow that breaks determinism fails here before
-// it reaches a running cluster. testdata/v1 holds one history of every
-// workflow type the first release started, so workflows still running
-// when a cluster upgrades finish on the new worker.
+// TestReplayRecordedHistories replays histories recorded from real runs
+// (go test ./api -run 'History|SeveralCalls' -update). A change to a
+// shipped workflow that breaks determinism fails here before it reaches a
+// running cluster. testdata/v1 holds one history of every workflow type
+// the first release started, recorded from it and never rewritten, so
+// workflows still running when a cluster upgrades finish on new workers.
 func TestReplayRecordedHistories(t *testing.T) {
 	tests := []struct {
 		name     string
 		give     string
 		workflow any
 	}{
+		{"a lone call", "testdata/ingest_one.history.json", workflows.Ingest},
+		{"five webhook events in one workflow", "testdata/ingest_group.history.json", workflows.Ingest},
 		{"v1 single metric", "testdata/v1/ingest_metric.history.json", workflows.IngestMetric},
 		{"v1 batch", "testdata/v1/ingest_batch.history.json", workflows.IngestBatch},
 		{"v1 custom webhook", "testdata/v1/ingest_custom.history.json", workflows.IngestBatch},

@@ -59,7 +59,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 
 	reg := newRegistry()
 	reg.MustRegister(temporalSrv.PersistenceCollector()) // for intake bench
-	tc, err := dialTemporal(ctx, clientOptions(temporalSrv.FrontendAddress(), cfg.TemporalNamespace, reg, log), log)
+	tc, err := dialTemporal(ctx, clientOptions(temporalSrv.FrontendAddress(), cfg.TemporalNamespace, cfg.Compression, true, reg, log), log)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,8 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 		return err
 	}
 	srv := api.New(st, tc, api.Options{
-		AdminToken: boot.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, EagerStart: true, Registry: reg, Logger: log, PublicURL: cfg.PublicURL,
+		AdminToken: boot.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF,
+		EagerStart: true, Registry: reg, Logger: log, PublicURL: cfg.PublicURL,
 	})
 	if err := boot.ensureProject(ctx, srv, st, dataDir); err != nil {
 		return err

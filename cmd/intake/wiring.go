@@ -40,8 +40,10 @@ func newRegistry() *prom.Registry {
 	return reg
 }
 
-// clientOptions sends the SDK's metrics to reg and its log, above info, to log.
-func clientOptions(addr, namespace string, reg *prom.Registry, log *slog.Logger) client.Options {
+// clientOptions sends the SDK's metrics to reg and its log, above info, to
+// log, and compresses requests unless compression is "none" (or "auto" on
+// loopback, where gzip is only CPU spent).
+func clientOptions(addr, namespace, compression string, loopback bool, reg *prom.Registry, log *slog.Logger) client.Options {
 	scope, _ := tally.NewRootScope(tally.ScopeOptions{
 		CachedReporter:  tallyprom.NewReporter(tallyprom.Options{Registerer: reg}),
 		Separator:       tallyprom.DefaultSeparator,
@@ -49,12 +51,16 @@ func clientOptions(addr, namespace string, reg *prom.Registry, log *slog.Logger)
 		Prefix:          "temporal",
 	}, time.Second)
 	quiet := slog.New(levelFloor{log.Handler(), slog.LevelWarn})
-	return client.Options{
+	opts := client.Options{
 		HostPort:       addr,
 		Namespace:      namespace,
 		MetricsHandler: sdktally.NewMetricsHandler(scope),
 		Logger:         sdklog.NewStructuredLogger(quiet),
 	}
+	if compression == "none" || compression == "auto" && loopback {
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
+	return opts
 }
 
 // dialTemporal connects, retrying while the server comes up, until ctx ends.
@@ -106,7 +112,7 @@ func runServe(ctx context.Context, cfg config.Config) error {
 	reg := newRegistry()
 	// A lazy client lets the API start while Temporal is down: calls then get
 	// 503 and /readyz says why, instead of the process crash-looping.
-	tc, err := client.NewLazyClient(clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, reg, log))
+	tc, err := client.NewLazyClient(clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, cfg.Compression, false, reg, log))
 	if err != nil {
 		return err
 	}
@@ -115,7 +121,8 @@ func runServe(ctx context.Context, cfg config.Config) error {
 		log.Warn("INTAKE_ADMIN_TOKEN is not set: projects cannot be created through this API")
 	}
 	go ensureSearchAttributes(ctx, tc, cfg.TemporalNamespace, log)
-	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, Registry: reg, Logger: log, PublicURL: cfg.PublicURL}
+	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF,
+		Registry: reg, Logger: log, PublicURL: cfg.PublicURL}
 	switch cfg.RedisURL {
 	case "":
 		return errors.New("INTAKE_REDIS_URL is required: rate limits must be shared by every API replica " +
@@ -175,7 +182,7 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer st.Close()
-	tc, err := dialTemporal(ctx, clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, newRegistry(), log), log)
+	tc, err := dialTemporal(ctx, clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, cfg.Compression, false, newRegistry(), log), log)
 	if err != nil {
 		return err
 	}

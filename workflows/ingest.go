@@ -4,22 +4,27 @@ import (
 	"context"
 	"time"
 
-	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/activities"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
-// IngestMetricInput is the input of IngestMetric: who called, and the
-// validated update.
-type IngestMetricInput struct {
-	Call   activities.Call
-	Metric intake.MetricInput
-}
+// IngestInput is the input of Ingest: the calls it carries, one when the
+// call came alone, several when calls of one project, connector, kind,
+// source and event type arrived while an earlier workflow of theirs ran.
+type IngestInput = activities.ApplyCallsInput
 
-// IngestMetricResult is what the call did, as the API reports it.
-type IngestMetricResult struct {
-	Result intake.MetricResult
+// IngestResult is each call's outcome, in input order.
+type IngestResult = activities.ApplyCallsResult
+
+// Ingest applies the calls it carries. Its single step is a local
+// activity, so a workflow is one workflow task and six history events
+// however many calls it carries, and the marker in the history shows each
+// call's outcome. A call that fails for good fails alone, in its outcome;
+// the workflow fails only if it cannot run at all.
+func Ingest(ctx workflow.Context, in IngestInput) (IngestResult, error) {
+	var a *activities.Activities
+	return local(ctx, a.ApplyCalls, in)
 }
 
 // applyRetry retries transient failures (a database that is down, a lock
@@ -31,18 +36,9 @@ var applyRetry = &temporal.RetryPolicy{
 	MaximumInterval:    time.Minute,
 }
 
-// IngestMetric applies one metric update. Its single step is a local activity,
-// so the whole call is one workflow task and six history events, and the
-// marker in the history shows the activity's input and result.
-func IngestMetric(ctx workflow.Context, in IngestMetricInput) (IngestMetricResult, error) {
-	var a *activities.Activities
-	out, err := local(ctx, a.ApplyMetric, activities.ApplyMetricInput(in))
-	return IngestMetricResult{Result: out.Result}, err
-}
-
 // local runs one step of a call as a local activity, with the options of
 // every step that writes: it shows in the history as a marker with its
-// input and result, and retries until it succeeds or fails for good.
+// result, and retries until it succeeds or fails for good.
 func local[I, O any](ctx workflow.Context, step func(context.Context, I) (O, error), in I) (O, error) {
 	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,

@@ -1,0 +1,388 @@
+// Package coalesce starts the Temporal workflows that carry accepted calls.
+// A call whose lane (project, connector, kind, source and event type) has
+// no workflow running starts one of its own at once, as if there were no
+// coalescing; calls that arrive while it runs wait for it to finish and
+// then share the next workflow, up to a workflow's bounds. This is group
+// commit: under load a call waits for one short workflow rather than in
+// Temporal's queue, and Temporal's cost follows workflows, not calls. The
+// wait is bounded and in memory only: a caller is answered once its
+// workflow has started (durably), never before.
+package coalesce
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/workflows"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+)
+
+// Options tune a Starter; zero values take the defaults.
+type Options struct {
+	// EagerStart hands new workflows straight to a worker in this process.
+	EagerStart bool
+	// StartTimeout bounds one start request to Temporal.
+	StartTimeout time.Duration
+	// ResultWait bounds how long outcomes are awaited: the longest any
+	// caller waits for its answer.
+	ResultWait time.Duration
+	// MaxCalls and MaxBytes bound the calls of one workflow and the bytes
+	// of their inputs, well under Temporal's payload limits.
+	MaxCalls, MaxBytes int
+	// Hold is the longest a running workflow keeps its lane from starting
+	// the next one. The hold is four times the recent time from start to
+	// outcome, within [MinHold, Hold]: a workflow far slower than usual
+	// (no worker is polling, say) stops holding back the calls behind it,
+	// which are accepted in workflows of their own until it catches up.
+	Hold, MinHold time.Duration
+	// MaxRunning bounds a lane's running workflows when more calls wait
+	// than one workflow may carry. With MaxCalls 1 there is no bound:
+	// every call starts a workflow of its own at once.
+	MaxRunning int
+}
+
+// Defaults of Options. The ingest ids a workflow carries are one search
+// attribute, which Temporal bounds at 2 KB by default (about 50 ids).
+const (
+	DefaultMaxCalls   = 64
+	DefaultMaxBytes   = 256 << 10
+	DefaultHold       = time.Second
+	DefaultMinHold    = 50 * time.Millisecond
+	DefaultMaxRunning = 4
+	maxIDBytes        = 2000
+)
+
+func (o *Options) defaults() {
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 5 * time.Second
+	}
+	if o.ResultWait <= 0 {
+		o.ResultWait = 5 * time.Second
+	}
+	if o.MaxCalls <= 0 {
+		o.MaxCalls = DefaultMaxCalls
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.Hold <= 0 {
+		o.Hold = DefaultHold
+	}
+	if o.MinHold <= 0 {
+		o.MinHold = min(DefaultMinHold, o.Hold)
+	}
+	if o.MaxRunning <= 0 {
+		o.MaxRunning = DefaultMaxRunning
+	}
+	if o.MaxCalls == 1 {
+		o.MaxRunning = math.MaxInt
+	}
+}
+
+// Starter starts the workflows of calls. It is safe for concurrent use.
+type Starter struct {
+	tc    client.Client
+	o     Options
+	mu    sync.Mutex
+	lanes map[lane]*queue
+	// took is a moving average of the time from start to outcome, in
+	// nanoseconds.
+	took atomic.Int64
+}
+
+// New returns a Starter on tc.
+func New(tc client.Client, o Options) *Starter {
+	o.defaults()
+	return &Starter{tc: tc, o: o, lanes: map[lane]*queue{}}
+}
+
+// lane is what calls sharing a workflow agree on: every search attribute
+// of the workflow but the ingest ids.
+type lane struct {
+	project, connector, kind, source, eventType string
+}
+
+func laneOf(c intake.Call) lane {
+	return lane{c.ProjectID, c.ConnectorID, c.Kind, c.Source, c.EventType}
+}
+
+// queue is one lane's calls waiting for a workflow, and its workflows
+// still running.
+type queue struct {
+	running int
+	pending []*entry
+}
+
+// entry is one submitted call until its workflow has started.
+type entry struct {
+	call  intake.Call
+	size  int
+	taken bool          // in a group: its start is under way (guarded by mu)
+	ready chan struct{} // closed once its workflow started, or failed to
+	group *group
+	index int
+}
+
+// group is the calls of one workflow, and their outcomes once it ends.
+type group struct {
+	id       string
+	entries  []*entry
+	run      client.WorkflowRun
+	startErr error
+	done     chan struct{} // closed once outcomes (or resultErr) are in
+	outcomes []intake.Outcome
+	err      error
+}
+
+// Ticket is a call durably started in a workflow: the workflow's id, and
+// the call's outcome to come.
+type Ticket struct {
+	WorkflowID string
+	g          *group
+	i          int
+}
+
+// ErrNoOutcome is returned by Outcome when the workflow ended without one
+// for the call (a workflow of the first release with the same id).
+var ErrNoOutcome = errors.New("the workflow gave no outcome for this call")
+
+// Outcome waits until the call's workflow has applied it or ctx ends.
+func (t Ticket) Outcome(ctx context.Context) (intake.Outcome, error) {
+	select {
+	case <-t.g.done:
+	case <-ctx.Done():
+		return intake.Outcome{}, ctx.Err()
+	}
+	if t.g.err != nil {
+		return intake.Outcome{}, t.g.err
+	}
+	if t.i >= len(t.g.outcomes) {
+		return intake.Outcome{}, ErrNoOutcome
+	}
+	return t.g.outcomes[t.i], nil
+}
+
+// Started reports whether the call is durably in a workflow.
+func (t Ticket) Started() bool { return t.g != nil && t.g.startErr == nil }
+
+// Submit starts calls and returns once each is durably in a workflow or
+// refused: a ticket per call, in order, and the first refusal. When ctx
+// ends before a call's workflow starts, the call is withdrawn and never
+// starts (ctx's error); calls whose start was already under way finish
+// starting, and their tickets say so.
+func (s *Starter) Submit(ctx context.Context, calls ...intake.Call) ([]Ticket, error) {
+	entries := make([]*entry, len(calls))
+	s.mu.Lock()
+	touched := map[lane]*queue{}
+	for i, c := range calls {
+		e := &entry{call: c, size: len(c.Input) + len(c.IngestID) + 256, ready: make(chan struct{})}
+		entries[i] = e
+		k := laneOf(c)
+		q := s.lanes[k]
+		if q == nil {
+			q = &queue{}
+			s.lanes[k] = q
+		}
+		q.pending = append(q.pending, e)
+		touched[k] = q
+	}
+	for k, q := range touched {
+		s.dispatch(k, q)
+	}
+	s.mu.Unlock()
+	var err error
+	for _, e := range entries {
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			if s.withdraw(e) {
+				err = ctx.Err()
+				continue
+			}
+			<-e.ready // its start is under way, bounded by StartTimeout
+		}
+		if e.group.startErr != nil && err == nil {
+			err = e.group.startErr
+		}
+	}
+	tickets := make([]Ticket, len(calls))
+	for i, e := range entries {
+		if e.group != nil {
+			tickets[i] = Ticket{WorkflowID: e.group.id, g: e.group, i: e.index}
+		}
+	}
+	return tickets, err
+}
+
+// withdraw takes e out of its queue unless its start is under way, and
+// reports whether it did.
+func (s *Starter) withdraw(e *entry) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e.taken {
+		return false
+	}
+	k := laneOf(e.call)
+	q := s.lanes[k]
+	for j, p := range q.pending {
+		if p == e {
+			q.pending = append(q.pending[:j], q.pending[j+1:]...)
+			break
+		}
+	}
+	s.tidy(k, q)
+	return true
+}
+
+// dispatch starts as many workflows as lane k may now run. Called with mu.
+func (s *Starter) dispatch(k lane, q *queue) {
+	for len(q.pending) > 0 && (q.running == 0 || q.running < s.o.MaxRunning && s.full(q)) {
+		g := &group{entries: s.take(q), done: make(chan struct{})}
+		q.running++
+		go s.run(k, q, g)
+	}
+	s.tidy(k, q)
+}
+
+func (s *Starter) tidy(k lane, q *queue) {
+	if q.running == 0 && len(q.pending) == 0 {
+		delete(s.lanes, k)
+	}
+}
+
+// full reports whether more calls wait than one workflow may carry.
+func (s *Starter) full(q *queue) bool {
+	if len(q.pending) >= s.o.MaxCalls {
+		return true
+	}
+	bytes, ids := 0, 2
+	for _, e := range q.pending {
+		bytes, ids = bytes+e.size, ids+len(e.call.IngestID)+3
+		if bytes > s.o.MaxBytes || ids > maxIDBytes {
+			return true
+		}
+	}
+	return false
+}
+
+// take removes the next workflow's calls from q: at least one, then as
+// many as its bounds allow, oldest first.
+func (s *Starter) take(q *queue) []*entry {
+	n, bytes, ids := 0, 0, 2
+	for n < len(q.pending) && n < s.o.MaxCalls {
+		e := q.pending[n]
+		bytes, ids = bytes+e.size, ids+len(e.call.IngestID)+3
+		if n > 0 && (bytes > s.o.MaxBytes || ids > maxIDBytes) {
+			break
+		}
+		e.taken = true
+		n++
+	}
+	out := append([]*entry(nil), q.pending[:n]...)
+	q.pending = append(q.pending[:0:0], q.pending[n:]...)
+	return out
+}
+
+// run starts one group's workflow, tells its callers, and frees the lane
+// once the workflow ends or Hold has passed, whichever is first.
+func (s *Starter) run(k lane, q *queue, g *group) {
+	g.startErr = s.start(g)
+	for i, e := range g.entries {
+		e.group, e.index = g, i
+		close(e.ready)
+	}
+	if g.startErr != nil {
+		g.err = g.startErr
+		close(g.done)
+		s.release(k, q)
+		return
+	}
+	began := time.Now()
+	go func() {
+		h := s.hold()
+		hold := time.NewTimer(h)
+		defer hold.Stop()
+		select {
+		case <-g.done:
+			s.observe(time.Since(began))
+		case <-hold.C:
+			s.observe(h) // a stall raises the next hold, up to Hold
+		}
+		s.release(k, q)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), s.o.ResultWait)
+	defer cancel()
+	var res workflows.IngestResult
+	g.err = g.run.Get(ctx, &res)
+	g.outcomes = res.Outcomes
+	close(g.done)
+}
+
+// hold is how long the next workflow may hold its lane.
+func (s *Starter) hold() time.Duration {
+	d := 4 * time.Duration(s.took.Load())
+	return min(max(d, s.o.MinHold), s.o.Hold)
+}
+
+// observe folds one workflow's time into the moving average (weight 1/8).
+func (s *Starter) observe(d time.Duration) {
+	for {
+		old := s.took.Load()
+		next := old + (int64(d)-old)/8
+		if old == 0 {
+			next = int64(d)
+		}
+		if s.took.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
+
+func (s *Starter) release(k lane, q *queue) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q.running--
+	s.dispatch(k, q)
+}
+
+// start starts the workflow of g. A lone call's workflow is named after
+// the call, so a repeat of a call still running joins it; a group's is
+// fresh. Exactly-once rests on the calls' claims in the database, so a
+// closed workflow's id may be used again.
+func (s *Starter) start(g *group) error {
+	first := g.entries[0].call
+	connector := first.ConnectorID
+	if connector == "" {
+		connector = intake.APIConnector
+	}
+	g.id = intake.WorkflowID(first.ProjectID, connector, first.IngestID)
+	if len(g.entries) > 1 {
+		g.id = intake.GroupWorkflowID(first.ProjectID, connector, intake.NewID("grp"))
+	}
+	calls := make([]intake.Call, len(g.entries))
+	ids := make([]string, len(g.entries))
+	for i, e := range g.entries {
+		e.call.WorkflowID = g.id
+		calls[i], ids[i] = e.call, e.call.IngestID
+	}
+	attrs := workflows.Attrs{Project: first.ProjectID, Connector: first.ConnectorID, Source: first.Source,
+		Kind: first.Kind, EventType: first.EventType, IngestIDs: ids}
+	ctx, cancel := context.WithTimeout(context.Background(), s.o.StartTimeout)
+	defer cancel()
+	run, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       g.id,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes:    attrs.SearchAttributes(),
+		EnableEagerStart:         s.o.EagerStart,
+	}, workflows.Ingest, workflows.IngestInput{Calls: calls})
+	g.run = run
+	return err
+}

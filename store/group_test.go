@@ -1,0 +1,271 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/store"
+	"github.com/intakehq/intake/store/storetest"
+)
+
+// metricCalls are n metric calls that each add 1 to ref, named prefix-i.
+func (f fixture) metricCalls(prefix, ref string, n int) ([]intake.Call, store.Applier) {
+	calls := make([]intake.Call, n)
+	for i := range calls {
+		calls[i] = f.call(fmt.Sprintf("%s%d", prefix, i))
+	}
+	return calls, func(tx *store.Tx, c intake.Call) (any, error) {
+		in := update(ref, 1, time.Now())
+		in.Op = intake.OpAdd
+		return tx.ApplyMetric(c, 0, in)
+	}
+}
+
+func (f fixture) value(t *testing.T) float64 {
+	t.Helper()
+	m, err := f.st.GetMetric(context.Background(), f.project.ID, f.metric.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Value
+}
+
+func result(t *testing.T, o intake.Outcome) intake.MetricResult {
+	t.Helper()
+	var r intake.MetricResult
+	if o.Error != nil || json.Unmarshal(o.Result, &r) != nil {
+		t.Fatalf("outcome %+v", o)
+	}
+	return r
+}
+
+// TestGroupAppliesEachCallOnce applies one group holding new calls, a
+// call an earlier group finished, a call twice, and a call whose metric
+// does not exist: each call has its one effect and its own outcome.
+func TestGroupAppliesEachCallOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	earlier, apply := f.metricCalls("ing_early", "revenue", 1)
+	if _, err := f.st.ApplyCalls(ctx, earlier, apply); err != nil {
+		t.Fatal(err)
+	}
+	calls, _ := f.metricCalls("ing_g", "revenue", 5)
+	calls = append(calls, earlier[0], calls[2])
+	unknown := f.call("ing_ghost")
+	calls = append(calls, unknown)
+	outs, err := f.st.ApplyCalls(ctx, calls, func(tx *store.Tx, c intake.Call) (any, error) {
+		if c.IngestID == unknown.IngestID {
+			return tx.ApplyMetric(c, 0, update("ghost", 1, time.Now()))
+		}
+		return apply(tx, c)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != len(calls) {
+		t.Fatalf("%d outcomes for %d calls", len(outs), len(calls))
+	}
+	// The five new calls add 1 each to 11 (10 + the earlier call), in order.
+	for i := range 5 {
+		if r := result(t, outs[i]); r.NewValue != float64(12+i) || outs[i].Replayed {
+			t.Fatalf("call %d: %+v replayed %v", i, r, outs[i].Replayed)
+		}
+	}
+	if r := result(t, outs[5]); !outs[5].Replayed || r.NewValue != 11 {
+		t.Fatalf("the earlier call: %+v replayed %v", r, outs[5].Replayed)
+	}
+	if r := result(t, outs[6]); !outs[6].Replayed || r.NewValue != 14 {
+		t.Fatalf("the repeated call: %+v replayed %v", r, outs[6].Replayed)
+	}
+	if r := result(t, outs[7]); r.Outcome != intake.OutcomeInboxed || r.InboxID == "" {
+		t.Fatalf("the unknown metric: %+v", r)
+	}
+	if v, n := f.value(t), len(f.points(t)); v != 16 || n != 6 {
+		t.Fatalf("value %v with %d points, want 16 and 6", v, n)
+	}
+	rows, _, _ := f.st.ListCalls(ctx, f.project.ID, store.Page{Limit: 100})
+	if len(rows) != 7 {
+		t.Fatalf("%d call rows, want 7", len(rows))
+	}
+	// The same group again, as a retried activity would run it: the same
+	// outcomes, nothing written.
+	again, err := f.st.ApplyCalls(ctx, calls, apply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range calls {
+		if string(again[i].Result) != string(outs[i].Result) || !again[i].Replayed {
+			t.Fatalf("rerun of call %d: %s, first %s", i, again[i].Result, outs[i].Result)
+		}
+	}
+	if v, n := f.value(t), len(f.points(t)); v != 16 || n != 6 {
+		t.Fatalf("after the rerun: value %v with %d points", v, n)
+	}
+}
+
+// TestGroupIsolatesACallThatFails: a call failing for good in the middle
+// of a group ends alone with its error and a failed row; every other call
+// is applied as if it had not been there, and a rerun changes nothing.
+func TestGroupIsolatesACallThatFails(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	calls, apply := f.metricCalls("ing_iso", "revenue", 6)
+	bad := calls[3].IngestID
+	failing := func(tx *store.Tx, c intake.Call) (any, error) {
+		if c.IngestID == bad {
+			// It wrote before failing: that must be rolled back too.
+			if _, err := apply(tx, c); err != nil {
+				return nil, err
+			}
+			return nil, intake.Invalid("value", "value is out of range")
+		}
+		return apply(tx, c)
+	}
+	for run := range 2 {
+		outs, err := f.st.ApplyCalls(ctx, calls, failing)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, o := range outs {
+			if i == 3 {
+				if o.Error == nil || o.Error.Code != intake.ErrInvalidPayload || o.Replayed != (run == 1) {
+					t.Fatalf("run %d: the failing call got %+v", run, o)
+				}
+				continue
+			}
+			if o.Error != nil || o.Replayed != (run == 1) {
+				t.Fatalf("run %d: call %d got %+v", run, i, o)
+			}
+		}
+		if v, n := f.value(t), len(f.points(t)); v != 15 || n != 5 {
+			t.Fatalf("run %d: value %v with %d points, want 15 and 5", run, v, n)
+		}
+	}
+	row, err := f.st.GetCall(ctx, f.project.ID, bad)
+	if err != nil || row.Status != intake.StatusFailed || row.ErrorCode != string(intake.ErrInvalidPayload) || row.Error != "value is out of range" {
+		t.Fatalf("failed call row %+v, %v", row, err)
+	}
+}
+
+// TestGroupDatabaseErrorWritesNothing: an error that is not the call's
+// (the database's) fails the whole group, to be retried, and leaves
+// nothing behind.
+func TestGroupDatabaseErrorWritesNothing(t *testing.T) {
+	f := newFixture(t)
+	calls, apply := f.metricCalls("ing_down", "revenue", 3)
+	down := errors.New("connection reset by peer")
+	_, err := f.st.ApplyCalls(context.Background(), calls, func(tx *store.Tx, c intake.Call) (any, error) {
+		if c.IngestID == calls[2].IngestID {
+			return nil, down
+		}
+		return apply(tx, c)
+	})
+	if !errors.Is(err, down) {
+		t.Fatalf("err = %v, want the database's", err)
+	}
+	if v, n := f.value(t), len(f.points(t)); v != 10 || n != 0 {
+		t.Fatalf("value %v with %d points after a failed group", v, n)
+	}
+	if rows, _, _ := f.st.ListCalls(context.Background(), f.project.ID, store.Page{}); len(rows) != 0 {
+		t.Fatalf("%d call rows after a failed group", len(rows))
+	}
+}
+
+// TestGroupsSharingCallsApplyEachOnce runs overlapping groups at once, as
+// two workflows carrying repeats of the same calls would: every call is
+// applied once, and both groups answer it alike.
+func TestGroupsSharingCallsApplyEachOnce(t *testing.T) {
+	f := newFixture(t)
+	calls, apply := f.metricCalls("ing_share", "revenue", 12)
+	groups := [][]intake.Call{calls[:8], calls[4:], calls[2:10], calls}
+	outs := make([][]intake.Outcome, len(groups))
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 { // the activity's retries, for deadlocks and busy errors
+				o, err := f.st.ApplyCalls(context.Background(), g, apply)
+				if err == nil {
+					outs[i] = o
+					return
+				}
+			}
+			t.Errorf("group %d never applied", i)
+		}()
+	}
+	wg.Wait()
+	if v, n := f.value(t), len(f.points(t)); v != 22 || n != 12 {
+		t.Fatalf("value %v with %d points, want 22 and 12", v, n)
+	}
+	byID := map[string]string{}
+	for i, g := range groups {
+		for j, c := range g {
+			got := string(outs[i][j].Result)
+			if want, ok := byID[c.IngestID]; ok && want != got {
+				t.Fatalf("call %s answered %s and %s", c.IngestID, want, got)
+			}
+			byID[c.IngestID] = got
+		}
+	}
+}
+
+// TestGroupValueTheDatabaseRefuses: a string PostgreSQL refuses (a NUL)
+// fails its call alone instead of retrying the group for ever. SQLite
+// stores it.
+func TestGroupValueTheDatabaseRefuses(t *testing.T) {
+	f := newFixture(t)
+	calls, apply := f.metricCalls("ing_nul", "revenue", 3)
+	outs, err := f.st.ApplyCalls(context.Background(), calls, func(tx *store.Tx, c intake.Call) (any, error) {
+		if c.IngestID == calls[1].IngestID {
+			in := update("revenue", 1, time.Now())
+			in.Source = "bad\x00source"
+			return tx.ApplyMetric(c, 0, in)
+		}
+		return apply(tx, c)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := storetest.Dialect() == "postgres"
+	if (outs[1].Error != nil) != refused || outs[0].Error != nil || outs[2].Error != nil {
+		t.Fatalf("outcomes on %s: %+v", storetest.Dialect(), outs)
+	}
+	if refused && outs[1].Error.Code != intake.ErrInvalidPayload {
+		t.Fatalf("refused value: %+v", outs[1].Error)
+	}
+}
+
+// TestStoredBodyTravelsByReference: a call whose input was stored first
+// is applied with that input, and its body is gone once applied.
+func TestStoredBodyTravelsByReference(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	big := []byte(`{"note":"stored, not carried"}`)
+	ref, err := f.st.PutBody(ctx, f.project.ID, big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.call("ing_body")
+	c.BodyRef = ref
+	var seen string
+	outs, err := f.st.ApplyCalls(ctx, []intake.Call{c}, func(tx *store.Tx, c intake.Call) (any, error) {
+		seen = string(c.Input)
+		return map[string]bool{"ok": true}, nil
+	})
+	if err != nil || outs[0].Error != nil || seen != string(big) {
+		t.Fatalf("applied with %q: %+v %v", seen, outs, err)
+	}
+	c2 := f.call("ing_body2")
+	c2.BodyRef = ref
+	outs, err = f.st.ApplyCalls(ctx, []intake.Call{c2}, func(*store.Tx, intake.Call) (any, error) { return nil, nil })
+	if err != nil || outs[0].Error == nil || outs[0].Error.Field != "body" {
+		t.Fatalf("a body applied once is gone: %+v %v", outs, err)
+	}
+}
