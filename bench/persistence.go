@@ -115,11 +115,12 @@ type opCount struct {
 	n  float64
 }
 
-// writesByOp lists the write operations per accepted call, most first.
-func (r Result) writesByOp() []opCount {
+// opsPerCall lists the write operations (or the reads) made at least
+// 0.01 times per accepted call, most first.
+func (r Result) opsPerCall(writes bool) []opCount {
 	var out []opCount
 	for op, n := range r.Persistence {
-		if writeOps[op] && r.Accepted > 0 {
+		if writeOps[op] == writes && r.Accepted > 0 && n/float64(r.Accepted) >= 0.01 {
 			out = append(out, opCount{op, n / float64(r.Accepted)})
 		}
 	}

@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// topWrites is how many write operations a persistence row names.
+// topWrites is how many write (and read) operations a persistence row
+// names.
 const topWrites = 6
 
 // Report prints the results: a table, one line per verified kind, the
@@ -31,8 +32,11 @@ const topWrites = 6
 //
 // Persistence rows: persistence requests of the embedded Temporal server
 // per accepted call from before the kind's first request until its verify
-// was done, all and writes only (writeOps), and the write operations most
-// made; "n/a" when the target's /metrics does not count them (intake serve).
+// was done, all and writes only (writeOps); under each, the write and the
+// read operations most made (0.01 per call or more). "n/a" when the
+// target's /metrics does not count them (intake serve). Background work
+// (task-queue polls, shard updates, membership) is counted too, so the
+// reads grow with the run's length; the bench's own verify reads are in.
 //
 // Ratio rows: calls/s and applied/s over bare's calls/s, p50 over bare's
 // p50, bare being the mean of its runs first and last.
@@ -58,24 +62,31 @@ func Report(w io.Writer, o Options, results []Result) {
 	reportRatios(w, results)
 }
 
-// reportPersistence prints each result's persistence requests per call.
+// reportPersistence prints each result's persistence requests per call,
+// then the write and the read operations most made.
 func reportPersistence(w io.Writer, results []Result) {
-	fmt.Fprintf(w, "\nTemporal persistence requests per accepted call (all; writes; the writes most made)\n")
+	fmt.Fprintf(w, "\nTemporal persistence requests per accepted call (all; writes; the writes and the reads most made)\n")
 	for _, r := range results {
 		requests, writes, ok := r.PersistencePerCall()
 		if !ok {
 			fmt.Fprintf(w, "%-8s %8s requests/call %6s writes/call\n", r.Kind, "n/a", "n/a")
 			continue
 		}
-		var top []string
-		for i, c := range r.writesByOp() {
-			if i == topWrites {
-				break
-			}
-			top = append(top, fmt.Sprintf("%s %.2f", c.op, c.n))
-		}
-		fmt.Fprintf(w, "%-8s %8.1f requests/call %6.1f writes/call   %s\n", r.Kind, requests, writes, strings.Join(top, ", "))
+		fmt.Fprintf(w, "%-8s %8.1f requests/call %6.1f writes/call\n", r.Kind, requests, writes)
+		fmt.Fprintf(w, "%-8s writes: %s\n%-8s reads:  %s\n", "", topOps(r.opsPerCall(true)), "", topOps(r.opsPerCall(false)))
 	}
+}
+
+// topOps names the first topWrites operations with their counts per call.
+func topOps(ops []opCount) string {
+	var s []string
+	for i, c := range ops {
+		if i == topWrites {
+			break
+		}
+		s = append(s, fmt.Sprintf("%s %.2f", c.op, c.n))
+	}
+	return strings.Join(s, ", ")
 }
 
 // reportRatios prints intake ÷ bare, when bare ran.
