@@ -68,8 +68,9 @@ type Result struct {
 	Applied  int
 	LastDone time.Time
 	// Persistence is the embedded Temporal server's persistence requests
-	// per operation from before the kind started until its verify was
-	// done; nil when the target's /metrics has none (intake serve).
+	// per operation from before the kind started until its workflow
+	// writes settled, before verify; nil when the target's /metrics has
+	// none (intake serve).
 	Persistence map[string]float64
 }
 

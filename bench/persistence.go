@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // persistenceMetric is what `intake dev` exposes on /metrics: its embedded
@@ -78,6 +79,52 @@ func (t target) persistence(ctx context.Context) map[string]float64 {
 		}
 	})
 	return ops
+}
+
+// workflowWrites are the writes a workflow's own progress makes: when they
+// stop, the calls are done (or waiting out a retry's backoff).
+var workflowWrites = opSet(`CreateWorkflowExecution UpdateWorkflowExecution ConflictResolveWorkflowExecution
+	SetWorkflowExecution AppendHistoryNodes`)
+
+// settleFor is how long workflow writes must stay still to count as settled.
+const settleFor = time.Second
+
+// settled waits until Temporal's workflow writes have stopped for
+// settleFor (at most verifyTimeout), and reads the persistence requests
+// then: what the calls cost, before verify's and the history sample's
+// reads; nil when the target does not count them.
+func (t target) settled(ctx context.Context) map[string]float64 {
+	const poll = settleFor / 4
+	last := t.persistence(ctx)
+	deadline := time.Now().Add(verifyTimeout)
+	for still := time.Duration(0); last != nil && still < settleFor && time.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+			return last
+		case <-time.After(poll):
+		}
+		now := t.persistence(ctx)
+		if now == nil {
+			continue // a scrape failed: ask again
+		}
+		if sumOps(now, workflowWrites) == sumOps(last, workflowWrites) {
+			still += poll
+		} else {
+			still = 0
+		}
+		last = now
+	}
+	return last
+}
+
+func sumOps(ops map[string]float64, set map[string]bool) float64 {
+	var n float64
+	for op, v := range ops {
+		if set[op] {
+			n += v
+		}
+	}
+	return n
 }
 
 // persistenceDelta is after − before per operation; nil when either is.

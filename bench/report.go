@@ -31,12 +31,13 @@ const topWrites = 6
 // Retry-After, peak RSS, "N accepted, M lost" and the workflows they ran in.
 //
 // Persistence rows: persistence requests of the embedded Temporal server
-// per accepted call from before the kind's first request until its verify
-// was done, all and writes only (writeOps); under each, the write and the
+// per accepted call from before the kind's first request until its
+// workflow writes had stopped for a second (before verify, whose reads are
+// left out), all and writes only (writeOps); under each, the write and the
 // read operations most made (0.01 per call or more). "n/a" when the
 // target's /metrics does not count them (intake serve). Background work
-// (task-queue polls, shard updates, membership) is counted too, so the
-// reads grow with the run's length; the bench's own verify reads are in.
+// (task-queue polls, shard updates, membership) is counted too, so some
+// reads grow with the run's length.
 //
 // Ratio rows: calls/s and applied/s over bare's calls/s, p50 over bare's
 // p50, bare being the mean of its runs first and last.

@@ -126,9 +126,10 @@ func Run(ctx context.Context, o Options, tc client.Client) ([]Result, error) {
 	return append(results, last), nil
 }
 
-// runKind drives one kind, waits for its calls with o.Verify, counts the
-// Temporal persistence requests from its first request until then, and
-// reads its sampled histories last, so their reads are not counted.
+// runKind drives one kind, counts the Temporal persistence requests from
+// its first request until Temporal's workflow writes settle, then waits
+// for its calls with o.Verify and reads its sampled histories: the reads
+// of both are not counted.
 func (t target) runKind(ctx context.Context, o Options, tc client.Client, kind string) (Result, error) {
 	before := t.persistence(ctx)
 	rss := watchRSS(ctx, t.http, o.URL)
@@ -137,12 +138,12 @@ func (t target) runKind(ctx context.Context, o Options, tc client.Client, kind s
 	if kind == KindBatch {
 		res.Metrics = batchSize
 	}
+	res.Persistence = persistenceDelta(before, t.settled(ctx))
 	if o.Verify {
 		if err := t.verify(ctx, tc, &res, outs); err != nil {
 			return res, err
 		}
 	}
-	res.Persistence = persistenceDelta(before, t.persistence(ctx))
 	if err := t.sample(ctx, tc, &res, outs, o.Sample); err != nil {
 		return res, err
 	}
@@ -158,6 +159,6 @@ func (t target) bare(ctx context.Context, o Options, tc client.Client) (Result, 
 		return res, err
 	}
 	applied(&res, outs)
-	res.Persistence = persistenceDelta(before, t.persistence(ctx))
+	res.Persistence = persistenceDelta(before, t.settled(ctx))
 	return res, t.sample(ctx, tc, &res, outs, o.Sample)
 }
