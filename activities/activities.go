@@ -55,17 +55,32 @@ type ApplyCallsResult struct {
 // whole step is retried. Running it again for the same calls returns the
 // first outcomes and writes nothing.
 func (a *Activities) ApplyCalls(ctx context.Context, in ApplyCallsInput) (ApplyCallsResult, error) {
-	outs, err := a.Store.ApplyCalls(ctx, in.Calls, a.apply)
+	outs, err := a.Store.ApplyCalls(ctx, in.Calls, a.applier(in.Calls))
 	return ApplyCallsResult{Outcomes: outs}, err
 }
 
-// apply applies one call through its kind's row of the table.
-func (a *Activities) apply(tx *store.Tx, c intake.Call) (any, error) {
-	k, ok := kinds[c.Kind]
-	if !ok {
-		return nil, intake.Invalid("kind", "no kind of call %q", c.Kind)
+// applier applies each call through its kind's row of the table. The
+// inputs carried inline are decoded first, outside the transaction, so
+// that it holds its connection (and its locks) for the writes only.
+func (a *Activities) applier(calls []intake.Call) store.Applier {
+	decoded := make(map[string]any, len(calls))
+	for _, c := range calls {
+		if _, seen := decoded[c.IngestID]; seen {
+			continue // a repeat is answered as the first; only the first is applied
+		}
+		if k, ok := kinds[c.Kind]; ok && c.BodyRef == "" {
+			if v, err := k.decode(c); err == nil {
+				decoded[c.IngestID] = v
+			}
+		}
 	}
-	return k.apply(a, tx, c)
+	return func(tx *store.Tx, c intake.Call) (any, error) {
+		k, ok := kinds[c.Kind]
+		if !ok {
+			return nil, intake.Invalid("kind", "no kind of call %q", c.Kind)
+		}
+		return k.apply(a, tx, c, decoded[c.IngestID])
+	}
 }
 
 // applyOne applies a single call of kind k and returns its result, or its
@@ -78,7 +93,7 @@ func applyOne[I, R any](ctx context.Context, a *Activities, k CallKind[I, R], c 
 	if err != nil {
 		return zero, err
 	}
-	outs, err := a.Store.ApplyCalls(ctx, []intake.Call{call}, a.apply)
+	outs, err := a.Store.ApplyCalls(ctx, []intake.Call{call}, a.applier(nil))
 	if err != nil {
 		return zero, err
 	}

@@ -15,7 +15,10 @@ type Kind interface {
 	// Answer is what the kind's endpoint answers for a result, so that
 	// GET /api/ingest/{id} shows what a synchronous caller saw.
 	Answer(ingestID string, result json.RawMessage) (map[string]any, error)
-	apply(a *Activities, tx *store.Tx, c intake.Call) (any, error)
+	// decode reads a call's input; apply applies it (decoded already, or
+	// nil to decode it there).
+	decode(c intake.Call) (any, error)
+	apply(a *Activities, tx *store.Tx, c intake.Call, decoded any) (any, error)
 }
 
 // CallKind is a kind of call whose input is I and whose result is R.
@@ -76,10 +79,22 @@ func (k CallKind[I, R]) Answer(ingestID string, raw json.RawMessage) (map[string
 	return k.answer(ingestID, r), nil
 }
 
-func (k CallKind[I, R]) apply(a *Activities, tx *store.Tx, c intake.Call) (any, error) {
+func (k CallKind[I, R]) decode(c intake.Call) (any, error) {
 	var in I
 	if err := json.Unmarshal(c.Input, &in); err != nil {
 		return nil, intake.Invalid("input", "the input of this %s call does not decode: %v", k.name, err)
+	}
+	return in, nil
+}
+
+func (k CallKind[I, R]) apply(a *Activities, tx *store.Tx, c intake.Call, decoded any) (any, error) {
+	in, ok := decoded.(I)
+	if !ok {
+		v, err := k.decode(c)
+		if err != nil {
+			return nil, err
+		}
+		in = v.(I)
 	}
 	return k.run(a, tx, c, in)
 }

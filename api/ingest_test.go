@@ -125,8 +125,8 @@ func TestIdempotencyKeyHasOneEffect(t *testing.T) {
 	want(t, first, 200)
 	second := do(t, "POST", "/api/ingest/metric", p.ingestKey, body, "Idempotency-Key", "order-1")
 	want(t, second, 200)
-	if string(first.raw) != string(second.raw) {
-		t.Fatalf("answers differ:\n%s\n%s", first.raw, second.raw)
+	if string(first.raw) != string(second.raw) || second.header.Get("Idempotent-Replayed") != "true" || first.header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("answers differ:\n%s\n%s (replayed %q)", first.raw, second.raw, second.header.Get("Idempotent-Replayed"))
 	}
 
 	// Five at once with another key: still one point for that key.

@@ -173,7 +173,8 @@ func New(st Store, tc client.Client, opts Options) *Server {
 	s.signatureFailures = newSignatureFailures(opts.Registry)
 	s.inFlight = newInFlight(opts.MaxInFlight, opts.Registry)
 	s.starter = coalesce.New(tc, coalesce.Options{EagerStart: opts.EagerStart, StartTimeout: opts.StartTimeout,
-		ResultWait: opts.SyncWait, MaxCalls: opts.MaxCallsPerWorkflow})
+		ResultWait: opts.SyncWait, MaxCalls: opts.MaxCallsPerWorkflow,
+		AnsweredAtStart: func(kind string) bool { return kind == intake.KindWebhook }})
 	s.app.Use(httpMetrics(opts.Registry))
 	s.routes()
 	return s

@@ -45,6 +45,12 @@ type Options struct {
 	// than one workflow may carry. With MaxCalls 1 there is no bound:
 	// every call starts a workflow of its own at once.
 	MaxRunning int
+	// AnsweredAtStart reports the kinds of call whose callers are answered
+	// once their workflow has started (webhooks): their lane starts its
+	// next workflow as soon as the last start is acknowledged, and nobody
+	// waits for their outcomes, so a lone sender is never held back by
+	// its previous call's work.
+	AnsweredAtStart func(kind string) bool
 }
 
 // Defaults of Options. The ingest ids a workflow carries are one search
@@ -299,6 +305,11 @@ func (s *Starter) run(k lane, q *queue, g *group) {
 	}
 	if g.startErr != nil {
 		g.err = g.startErr
+		close(g.done)
+		s.release(k, q)
+		return
+	}
+	if s.o.AnsweredAtStart != nil && s.o.AnsweredAtStart(k.kind) {
 		close(g.done)
 		s.release(k, q)
 		return

@@ -234,3 +234,24 @@ func TestStartFailureRefusesTheCalls(t *testing.T) {
 		t.Fatal("calls accepted with Temporal down")
 	}
 }
+
+// A lane whose callers are answered at start does not wait for its
+// running workflow: a lone sender's next call starts at once, alone.
+func TestLaneAnsweredAtStartDoesNotWaitForTheWork(t *testing.T) {
+	s := coalesce.New(temporal, coalesce.Options{Hold: time.Minute, MinHold: time.Minute,
+		AnsweredAtStart: func(kind string) bool { return kind == intake.KindWebhook }})
+	p := intake.NewID("p")
+	for i := range 3 { // no worker: none of them runs
+		c := metricCall(p, fmt.Sprintf("whk_%d", i))
+		c.Kind = intake.KindWebhook
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		tickets, err := s.Submit(ctx, c)
+		cancel()
+		if err != nil {
+			t.Fatalf("call %d waited for the work of the one before: %v", i, err)
+		}
+		if want := intake.WorkflowID(p, intake.APIConnector, c.IngestID); tickets[0].WorkflowID != want || !tickets[0].Started() {
+			t.Fatalf("call %d in %s, want %s", i, tickets[0].WorkflowID, want)
+		}
+	}
+}

@@ -1,40 +1,91 @@
 package faults_test
 
 import (
+	"context"
 	"net/url"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"context"
 	"github.com/intakehq/intake/store/storetest"
 )
 
 // TestWorkerStoppedMidStream stops the only worker a third of the way
 // through a stream of calls and starts a new one two thirds through: calls
-// are accepted throughout (202 while no worker runs), and each is applied
-// exactly once.
+// are accepted throughout (202 while no worker runs), arrive six at a time
+// so that they share workflows, and each is applied exactly once.
 func TestWorkerStoppedMidStream(t *testing.T) {
 	s := newStack(t, "")
-	const n = 60
+	const waves, width = 10, 6
 	var ids []string
 	hits, inboxed := 0, 0
-	for i := range n {
-		switch i {
-		case n / 3:
+	for w := range waves {
+		switch w {
+		case waves / 3:
 			s.stopWorker()
-		case 2 * n / 3:
+		case 2 * waves / 3:
 			s.startWorker()
 		}
-		inbox := i%10 == 9
-		ids = append(ids, s.push(inbox))
-		if inbox {
-			inboxed++
-		} else {
-			hits++
+		var wg sync.WaitGroup
+		got := make([]string, width)
+		for i := range width {
+			inbox := i == width-1
+			if inbox {
+				inboxed++
+			} else {
+				hits++
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got[i] = s.push(inbox)
+			}()
 		}
+		wg.Wait()
+		ids = append(ids, got...)
 	}
 	s.settle(hits, inboxed, ids)
+}
+
+// TestSharedWorkflowFoundBeforeItRuns: while no worker runs, calls that
+// queued behind a running workflow start one together; before it runs,
+// GET /api/ingest/{id} of any of them finds it (by IntakeIngestIDs) and
+// says processing; then each is applied once.
+func TestSharedWorkflowFoundBeforeItRuns(t *testing.T) {
+	s := newStack(t, "")
+	s.stopWorker()
+	ids := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ids[i] = s.push(false)
+		}()
+	}
+	wg.Wait()
+	shared := 0
+	for _, id := range ids {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			st := s.do("GET", "/api/ingest/"+id, s.key, nil)
+			if st.status == 200 && st.str("status") == "processing" && strings.HasPrefix(st.str("workflow_id"), "ingest/"+s.project+"/api/") {
+				if strings.Contains(st.str("workflow_id"), "/grp_") {
+					shared++
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("call %s: %d %s", id, st.status, st.raw)
+			}
+		}
+	}
+	if shared == 0 {
+		t.Fatal("no call shared a workflow")
+	}
+	s.startWorker()
+	s.settle(len(ids), 0, ids)
 }
 
 // TestDatabaseOutage cuts the API and worker off from PostgreSQL while

@@ -76,18 +76,29 @@ func (t *Tx) flush() error {
 	}
 	clear(t.dirty)
 	if len(t.points) > 0 {
-		if err := t.db.CreateInBatches(t.points, 500).Error; err != nil {
+		if err := t.db.CreateInBatches(t.points, t.rowsPerInsert()).Error; err != nil {
 			return err
 		}
 		t.points = t.points[:0]
 	}
 	if len(t.inbox) > 0 {
-		if err := t.db.CreateInBatches(t.inbox, 100).Error; err != nil {
+		if err := t.db.CreateInBatches(t.inbox, t.rowsPerInsert()).Error; err != nil {
 			return err
 		}
 		t.inbox = t.inbox[:0]
 	}
 	return nil
+}
+
+// rowsPerInsert is how many rows one INSERT writes. The SQLite driver
+// binds each parameter by searching every argument, so its cost grows with
+// the square of a statement's parameters: there, many small statements
+// beat one large one.
+func (t *Tx) rowsPerInsert() int {
+	if t.postgres {
+		return 500
+	}
+	return 50
 }
 
 // dropBodies deletes the stored bodies of the calls applied: what they
