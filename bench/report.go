@@ -24,7 +24,8 @@ const topWrites = 6
 //   - p50, p95, p99: answer latency; non2xx: answers not 2xx and
 //     transport errors
 //   - events/call, tasks/call: history events and workflow tasks of up to
-//     --sample distinct workflows over the calls they carried
+//     --sample distinct workflows over the calls they carried (two
+//     decimals: a shared workflow's share of one task is small)
 //   - calls/workflow: accepted calls over the distinct workflows they ran in
 //
 // A verified kind's line: its answers by status, those without
@@ -46,7 +47,7 @@ func Report(w io.Writer, o Options, results []Result) {
 	fmt.Fprintf(w, "%-8s %9s %10s %9s %10s %9s %9s %9s %7s %12s %10s %14s\n", "kind", "calls/s", "accepted/s", "applied/s",
 		"metrics/s", "p50", "p95", "p99", "non2xx", "events/call", "tasks/call", "calls/workflow")
 	for _, r := range results {
-		fmt.Fprintf(w, "%-8s %9.1f %10.1f %9s %10.1f %9s %9s %9s %7d %12.1f %10.1f %14.1f\n", r.Kind, r.CallsPerSecond(),
+		fmt.Fprintf(w, "%-8s %9.1f %10.1f %9s %10.1f %9s %9s %9s %7d %12.2f %10.2f %14.1f\n", r.Kind, r.CallsPerSecond(),
 			r.AcceptedPerSecond(), rate(r.AppliedPerSecond()), r.MetricsPerSecond(), round(r.P50), round(r.P95), round(r.P99),
 			r.Non2xx(), r.EventsPerCall, r.TasksPerCall, r.CallsPerWorkflow())
 	}

@@ -26,7 +26,7 @@ func TestBenchAgainstDev(t *testing.T) {
 		t.Fatalf("intake bench: %v\n%s", err, out)
 	}
 	report := string(out)
-	num := `(\d+\.\d)`
+	num := `(\d+\.\d+)`
 	kinds := []string{"metric", "batch", "stripe", "generic", "bare"}
 	for _, kind := range kinds {
 		// kind calls/s accepted/s applied/s metrics/s p50 p95 p99 non2xx events/call tasks/call calls/workflow
