@@ -35,7 +35,8 @@ type Call struct {
 	// workflow only with calls that agree on them.
 	Source    string `json:"source,omitempty"`
 	EventType string `json:"event_type,omitempty"`
-	// WorkflowID is the workflow that carries the call, set when it starts.
+	// WorkflowID is the workflow that carries the call; the workflow's
+	// own calls leave it out, and its activity fills it in.
 	WorkflowID string    `json:"workflow_id,omitempty"`
 	ReceivedAt time.Time `json:"received_at"`
 	// Input is the kind's input as JSON. A large one is stored in the

@@ -11,6 +11,7 @@ import (
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/mapping"
 	"github.com/intakehq/intake/store"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -55,6 +56,13 @@ type ApplyCallsResult struct {
 // whole step is retried. Running it again for the same calls returns the
 // first outcomes and writes nothing.
 func (a *Activities) ApplyCalls(ctx context.Context, in ApplyCallsInput) (ApplyCallsResult, error) {
+	// The calls do not repeat the workflow that carries them.
+	wf := activity.GetInfo(ctx).WorkflowExecution.ID
+	for i := range in.Calls {
+		if in.Calls[i].WorkflowID == "" {
+			in.Calls[i].WorkflowID = wf
+		}
+	}
 	outs, err := a.Store.ApplyCalls(ctx, in.Calls, a.applier(in.Calls))
 	return ApplyCallsResult{Outcomes: outs}, err
 }

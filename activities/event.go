@@ -2,6 +2,7 @@ package activities
 
 import (
 	"encoding/json"
+	"reflect"
 
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/mapping"
@@ -14,6 +15,42 @@ type EventInput struct {
 	Event intake.Event `json:"event"`
 	// Headers are the delivery's allow-listed headers, for rules.
 	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// MarshalJSON leaves out the event's data when it is its payload (as for
+// generic, HubSpot and most QuickBooks events): the call then carries the
+// event once.
+func (in EventInput) MarshalJSON() ([]byte, error) {
+	type plain EventInput
+	out := struct {
+		plain
+		DataIsPayload bool `json:"data_is_payload,omitempty"`
+	}{plain: plain(in)}
+	if sameMap(in.Event.Data, in.Event.Payload) {
+		out.Event.Data, out.DataIsPayload = nil, true
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (in *EventInput) UnmarshalJSON(b []byte) error {
+	type plain EventInput
+	var v struct {
+		plain
+		DataIsPayload bool `json:"data_is_payload"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*in = EventInput(v.plain)
+	if v.DataIsPayload {
+		in.Event.Data = in.Event.Payload
+	}
+	return nil
+}
+
+func sameMap(a, b map[string]any) bool {
+	return a != nil && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 func applyEvent(a *Activities, tx *store.Tx, c intake.Call, in EventInput) (DataOutcome, error) {

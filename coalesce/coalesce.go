@@ -379,7 +379,6 @@ func (s *Starter) start(g *group) error {
 	calls := make([]intake.Call, len(g.entries))
 	ids := make([]string, len(g.entries))
 	for i, e := range g.entries {
-		e.call.WorkflowID = g.id
 		calls[i], ids[i] = e.call, e.call.IngestID
 	}
 	attrs := workflows.Attrs{Project: first.ProjectID, Connector: first.ConnectorID, Source: first.Source,

@@ -1,0 +1,48 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/store"
+	"github.com/intakehq/intake/store/storetest"
+)
+
+// BenchmarkApplyCalls applies groups of metric calls that each add 1 to
+// one counter, as a workflow carrying n calls does: the database's share of
+// the call path. Per call: b.N calls in groups of n.
+func BenchmarkApplyCalls(b *testing.B) {
+	for _, n := range []int{1, 8, 32, 64} {
+		b.Run(fmt.Sprintf("%d per group on %s", n, storetest.Dialect()), func(b *testing.B) {
+			st := storetest.Open(b)
+			ctx := context.Background()
+			p := store.Project{ID: intake.NewID("p"), Name: "bench"}
+			key := store.APIKey{ID: intake.NewID("key"), Name: "k", Scope: "admin", Hash: intake.HashAPIKey(intake.NewAPIKey()), Prefix: "ik_x"}
+			if err := st.CreateProject(ctx, &p, &key); err != nil {
+				b.Fatal(err)
+			}
+			m := store.Metric{ID: intake.NewID("m"), ProjectID: p.ID, Key: "hits", Name: "Hits", Unit: "count"}
+			if err := st.CreateMetric(ctx, &m); err != nil {
+				b.Fatal(err)
+			}
+			apply := func(tx *store.Tx, c intake.Call) (any, error) {
+				return tx.ApplyMetric(c, 0, intake.MetricInput{Metric: "hits", Value: 1, Op: intake.OpAdd, Timestamp: time.Now(), Source: "bench",
+					Raw: `{"metric":"hits","value":1,"op":"add"}`})
+			}
+			b.ResetTimer()
+			for done := 0; done < b.N; done += n {
+				calls := make([]intake.Call, n)
+				for i := range calls {
+					calls[i] = intake.Call{IngestID: intake.NewID("ing"), ProjectID: p.ID, Kind: intake.KindMetric, Source: "bench",
+						WorkflowID: "ingest/bench", ReceivedAt: time.Now()}
+				}
+				if _, err := st.ApplyCalls(ctx, calls, apply); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
