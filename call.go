@@ -94,6 +94,19 @@ func GroupWorkflowID(projectID, connector, group string) string {
 	return "ingest/" + projectID + "/" + connector + "/" + group
 }
 
+// ReplayInboxWorkflowID is the ID of an inbox replay asked for by call
+// ingestID.
+func ReplayInboxWorkflowID(projectID, ingestID string) string {
+	return "replay/" + projectID + "/" + ingestID
+}
+
+// ReplayItemWorkflowID is the ID of the replay of one inbox item under a
+// key that changes only when the item or its rules do, so the same replay
+// runs once.
+func ReplayItemWorkflowID(projectID, key string) string {
+	return "replay/" + projectID + "/" + key
+}
+
 // IngestIDFromKey derives the ingest ID of a call from its Idempotency-Key.
 // Hashing with the project keeps IDs URL-safe and keys of different projects
 // apart.

@@ -10,6 +10,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/store"
+	"golang.org/x/sync/singleflight"
 )
 
 // keyCacheSize bounds how many key lookups stay in memory.
@@ -36,7 +37,10 @@ type authenticator struct {
 	store      keyStore
 	adminToken string
 	cache      *lru.LRU[string, cachedKey]
-	now        func() time.Time
+	// lookups collapses concurrent lookups of one key: when its cache
+	// entry expires under load, one query answers every waiting request.
+	lookups singleflight.Group
+	now     func() time.Time
 	// then runs after a successful check in place of c.Next: the rate
 	// limiter, which needs the principal.
 	then fiber.Handler
@@ -69,17 +73,11 @@ func (a *authenticator) principal(ctx context.Context, header string) (intake.Pr
 	hash := intake.HashAPIKey(token)
 	entry, ok := a.cache.Get(hash)
 	if !ok {
-		k, err := a.store.APIKeyByHash(ctx, hash)
-		switch {
-		case err == nil:
-			if entry, err = a.load(ctx, k); err != nil {
-				return intake.Principal{}, err
-			}
-		case intake.ErrorCode(err) == intake.ErrNotFound:
-		default:
+		v, err, _ := a.lookups.Do(hash, func() (any, error) { return a.lookup(context.WithoutCancel(ctx), hash) })
+		if err != nil {
 			return intake.Principal{}, err
 		}
-		a.cache.Add(hash, entry)
+		entry = v.(cachedKey)
 	}
 	if entry.key == nil {
 		return intake.Principal{}, errBadKey
@@ -89,6 +87,23 @@ func (a *authenticator) principal(ctx context.Context, header string) (intake.Pr
 	}
 	return intake.Principal{ProjectID: entry.key.ProjectID, KeyID: entry.key.ID, Scope: intake.Scope(entry.key.Scope),
 		RateLimit: entry.rateLimit, ConnectorID: entry.key.ConnectorID}, nil
+}
+
+// lookup reads a key by its hash and caches what it found, or that
+// nothing has the hash.
+func (a *authenticator) lookup(ctx context.Context, hash string) (cachedKey, error) {
+	var entry cachedKey
+	k, err := a.store.APIKeyByHash(ctx, hash)
+	switch {
+	case err == nil:
+		if entry, err = a.load(ctx, k); err != nil {
+			return entry, err
+		}
+	case intake.ErrorCode(err) != intake.ErrNotFound:
+		return entry, err
+	}
+	a.cache.Add(hash, entry)
+	return entry, nil
 }
 
 // load completes a found key for the cache: its project's rate limit, and

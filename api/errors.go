@@ -75,6 +75,10 @@ func asIntakeError(err error) *intake.Error {
 			return intake.Errorf(intake.ErrInvalidPayload, "%s", fe.Message)
 		case fiber.StatusUnsupportedMediaType:
 			return intake.Errorf(intake.ErrInvalidPayload, "%s", fe.Message)
+		case fiber.StatusRequestTimeout:
+			// fasthttp's read timeout, also on a connection left idle: the
+			// client's doing, not an internal error.
+			return intake.Errorf(intake.ErrInvalidPayload, "no complete request was received in time")
 		}
 	}
 	return &intake.Error{Code: intake.ErrInternal, Message: "internal error"}

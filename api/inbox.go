@@ -136,7 +136,7 @@ func (s *Server) replayInbox(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	call.Kind, call.WorkflowID = intake.KindReplay, "replay/"+call.ProjectID+"/"+call.IngestID
+	call.Kind, call.WorkflowID = intake.KindReplay, intake.ReplayInboxWorkflowID(call.ProjectID, call.IngestID)
 	var out workflows.ReplayInboxResult
 	input := workflows.ReplayInboxInput{Call: call, Selection: sel}
 	attrs := workflows.Attrs{Project: call.ProjectID, Kind: intake.KindReplay, Source: sel.Source}

@@ -24,16 +24,11 @@ func ReplayItem(ctx workflow.Context, in ReplayItemInput) (ReplayItemResult, err
 	return local(ctx, a.ReplayItem, in)
 }
 
-// ReplayItemWorkflowID is the ID of the replay of an item under a key.
-func ReplayItemWorkflowID(projectID, key string) string {
-	return "replay/" + projectID + "/" + key
-}
-
 // ReplayCall is the call a replay of an item under a key is.
 func ReplayCall(projectID, key string, parent intake.Call) intake.Call {
 	return intake.Call{
 		IngestID: "rpl_" + key, ProjectID: projectID, Kind: intake.KindReplay,
-		WorkflowID: ReplayItemWorkflowID(projectID, key), ReceivedAt: parent.ReceivedAt,
+		WorkflowID: intake.ReplayItemWorkflowID(projectID, key), ReceivedAt: parent.ReceivedAt,
 	}
 }
 
