@@ -43,6 +43,10 @@ type Call struct {
 	// database before the workflow starts and travels as BodyRef instead.
 	Input   json.RawMessage `json:"input,omitempty"`
 	BodyRef string          `json:"body_ref,omitempty"`
+	// Fingerprint binds a call made with an Idempotency-Key to its route
+	// and body (see Fingerprint): a reuse of the key with another one is
+	// refused rather than answered with the first call's result.
+	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
 // UnmarshalJSON also reads the first release's call record, whose fields
@@ -76,6 +80,26 @@ type Outcome struct {
 	Result   json.RawMessage `json:"result,omitempty"`
 	Error    *Error          `json:"error,omitempty"`
 	Replayed bool            `json:"replayed,omitempty"`
+	// Fingerprint is that of the call that was applied: a repeat whose
+	// own differs reused an Idempotency-Key for another call.
+	Fingerprint string `json:"fingerprint,omitempty"`
+}
+
+// Fingerprint is what an Idempotency-Key is bound to: the route (method
+// and path, which names the connector) and the body of its first call.
+func Fingerprint(route string, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(route))
+	h.Write([]byte{0})
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Reused reports whether the outcome of an earlier call with the same
+// ingest id answers a different call: the key was reused. Calls recorded
+// before keys were bound carry no fingerprint and are taken as the same.
+func (o Outcome) Reused(c Call) bool {
+	return c.Fingerprint != "" && o.Fingerprint != "" && o.Fingerprint != c.Fingerprint
 }
 
 // APIConnector stands in for the connector in the workflow IDs of calls

@@ -18,6 +18,7 @@ const (
 	ErrMappingNotFound  Code = "mapping_not_found"
 	ErrNotFound         Code = "not_found"
 	ErrConflict         Code = "conflict"
+	ErrKeyReused        Code = "idempotency_key_reused"
 	ErrPayloadTooLarge  Code = "payload_too_large"
 	ErrRateLimited      Code = "rate_limited"
 	ErrUnavailable      Code = "unavailable"

@@ -17,7 +17,8 @@ import (
 
 // Store is what the activities need of the store.
 type Store interface {
-	ApplyCalls(ctx context.Context, calls []intake.Call, apply store.Applier) ([]intake.Outcome, error)
+	ApplyCalls(ctx context.Context, calls []intake.Call, attempt int, apply store.Applier) ([]intake.Outcome, error)
+	RecordAttempt(ctx context.Context, calls []intake.Call, attempt int, cause error) error
 	LatestRules(ctx context.Context, scope store.RuleScope) ([]intake.Rule, int, error)
 	OpenInboxItems(ctx context.Context, projectID string, sel store.InboxSelection) ([]store.InboxItem, error)
 }
@@ -52,19 +53,32 @@ type ApplyCallsResult struct {
 
 // ApplyCalls applies the calls a workflow carries in one transaction. A
 // call that fails for good gets its own error in its outcome and leaves
-// the others unharmed; an error returned here is the database's, and the
-// whole step is retried. Running it again for the same calls returns the
-// first outcomes and writes nothing.
+// the others unharmed; an error returned here is the database's (or a
+// call's that is tried again, see store.ApplyCalls), and the step is
+// retried. Running it again for the same calls returns the first outcomes
+// and writes nothing.
 func (a *Activities) ApplyCalls(ctx context.Context, in ApplyCallsInput) (ApplyCallsResult, error) {
+	info := activity.GetInfo(ctx)
 	// The calls do not repeat the workflow that carries them.
-	wf := activity.GetInfo(ctx).WorkflowExecution.ID
 	for i := range in.Calls {
 		if in.Calls[i].WorkflowID == "" {
-			in.Calls[i].WorkflowID = wf
+			in.Calls[i].WorkflowID = info.WorkflowExecution.ID
 		}
 	}
-	outs, err := a.Store.ApplyCalls(ctx, in.Calls, a.applier(in.Calls))
+	outs, err := a.apply(ctx, in.Calls, int(info.Attempt))
 	return ApplyCallsResult{Outcomes: outs}, err
+}
+
+// apply applies calls at an attempt of their step. A failed attempt is
+// recorded on the calls it leaves unfinished, so that they are listed with
+// their attempts and last error while they retry; when the database is
+// what failed, that record fails too, and the calls show as they were.
+func (a *Activities) apply(ctx context.Context, calls []intake.Call, attempt int) ([]intake.Outcome, error) {
+	outs, err := a.Store.ApplyCalls(ctx, calls, attempt, a.applier(calls))
+	if err != nil && ctx.Err() == nil {
+		_ = a.Store.RecordAttempt(ctx, calls, attempt, err)
+	}
+	return outs, err
 }
 
 // applier applies each call through its kind's row of the table. The
@@ -101,7 +115,7 @@ func applyOne[I, R any](ctx context.Context, a *Activities, k CallKind[I, R], c 
 	if err != nil {
 		return zero, err
 	}
-	outs, err := a.Store.ApplyCalls(ctx, []intake.Call{call}, a.applier(nil))
+	outs, err := a.apply(ctx, []intake.Call{call}, int(activity.GetInfo(ctx).Attempt))
 	if err != nil {
 		return zero, err
 	}

@@ -41,10 +41,15 @@ var (
 	Replay   = CallKind[ReplayInput, ReplayItemResult]{intake.KindReplay, applyReplay, replayAnswer}
 )
 
-// kinds is the table, by name.
-var kinds = map[string]Kind{
-	Metric.name: Metric, Batch.name: Batch, Custom.name: Custom, Data.name: Data, Tasks.name: Tasks,
-	Webhook.name: Webhook, Activity.name: Activity, Sale.name: Sale, Replay.name: Replay,
+// kinds is the table, by name. It is filled in init because a replay
+// applies the calls of other kinds through it.
+var kinds map[string]Kind
+
+func init() {
+	kinds = map[string]Kind{
+		Metric.name: Metric, Batch.name: Batch, Custom.name: Custom, Data.name: Data, Tasks.name: Tasks,
+		Webhook.name: Webhook, Activity.name: Activity, Sale.name: Sale, Replay.name: Replay,
+	}
 }
 
 // KindOf returns the kind of call named name.

@@ -48,6 +48,9 @@ func applyReplay(a *Activities, tx *store.Tx, c intake.Call, in ReplayInput) (Re
 	if item.Status != store.InboxOpen {
 		return ReplayItemResult{Resolved: item.Status == store.InboxResolved, Reason: "the item is " + item.Status}, nil
 	}
+	if item.Failed {
+		return replayFailedCall(a, tx, c, item)
+	}
 	switch item.Kind {
 	case intake.KindWebhook:
 		var e intake.Event
@@ -74,6 +77,23 @@ func applyReplay(a *Activities, tx *store.Tx, c intake.Call, in ReplayInput) (Re
 	}
 	res, err := tx.ReplayMetricItem(c, item.ID, m)
 	return ReplayItemResult{Resolved: err == nil && res.Outcome == intake.OutcomeUpdated, Reason: res.Message}, err
+}
+
+// replayFailedCall applies the input of a call that failed for good again,
+// as a call of its kind made by the replay, and resolves its item: its
+// cause (a missing metric, a bug) may be fixed since. When it fails again
+// the replay fails with its error and the item stays open.
+func replayFailedCall(a *Activities, tx *store.Tx, c intake.Call, item store.InboxItem) (ReplayItemResult, error) {
+	k, ok := kinds[item.Kind]
+	if !ok || item.Kind == intake.KindReplay {
+		return ReplayItemResult{}, intake.Invalid("kind", "inbox item %s holds a call of no kind that can be replayed (%q)", item.ID, item.Kind)
+	}
+	call := c
+	call.Kind, call.ConnectorID, call.Source, call.Input = item.Kind, item.ConnectorID, item.Source, json.RawMessage(item.Payload)
+	if _, err := k.apply(a, tx, call, nil); err != nil {
+		return ReplayItemResult{}, err
+	}
+	return ReplayItemResult{Resolved: true}, tx.SettleInboxItem(c, item.ID, "")
 }
 
 // metricFromItem reads an inboxed metric update back: a single metric's or

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/activities"
 	"github.com/intakehq/intake/store"
 )
 
@@ -195,8 +196,19 @@ func (s *Server) revokeKey(c *fiber.Ctx) error {
 	return c.JSON(k)
 }
 
+// listCalls lists every accepted call, newest first: processing (with
+// its attempts and last error while it retries), done or failed.
 func (s *Server) listCalls(c *fiber.Ctx) error {
+	f := store.CallFilter{Status: c.Query("status"), Kind: c.Query("kind"), Source: c.Query("source")}
+	switch f.Status {
+	case "", intake.StatusProcessing, intake.StatusDone, intake.StatusFailed:
+	default:
+		return intake.Invalid("status", "status must be processing, done or failed")
+	}
+	if _, ok := activities.KindOf(f.Kind); f.Kind != "" && !ok {
+		return intake.Invalid("kind", "no kind of call %q", f.Kind)
+	}
 	return paged(c, func(ctx context.Context, pg store.Page) ([]store.Call, string, error) {
-		return s.store.ListCalls(ctx, principal(c).ProjectID, pg)
+		return s.store.ListCalls(ctx, principal(c).ProjectID, f, pg)
 	})
 }

@@ -23,6 +23,7 @@ var statusOf = map[intake.Code]int{
 	intake.ErrMappingNotFound:  fiber.StatusNotFound,
 	intake.ErrNotFound:         fiber.StatusNotFound,
 	intake.ErrConflict:         fiber.StatusConflict,
+	intake.ErrKeyReused:        fiber.StatusUnprocessableEntity,
 	intake.ErrPayloadTooLarge:  fiber.StatusRequestEntityTooLarge,
 	intake.ErrRateLimited:      fiber.StatusTooManyRequests,
 	intake.ErrUnavailable:      fiber.StatusServiceUnavailable,

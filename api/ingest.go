@@ -161,7 +161,11 @@ func (s *Server) newCall(c *fiber.Ctx, source, eventType string) (intake.Call, e
 	if err != nil {
 		return intake.Call{}, err
 	}
-	return intake.Call{IngestID: id, ProjectID: p.ProjectID, Source: source, EventType: eventType, ReceivedAt: s.now().UTC()}, nil
+	call := intake.Call{IngestID: id, ProjectID: p.ProjectID, Source: source, EventType: eventType, ReceivedAt: s.now().UTC()}
+	if c.Get("Idempotency-Key") != "" {
+		call.Fingerprint = intake.Fingerprint(c.Method()+" "+c.Path(), c.Body())
+	}
+	return call, nil
 }
 
 // maxInlineInput is the largest call input that travels in its workflow's
@@ -215,6 +219,9 @@ func (s *Server) process(c *fiber.Ctx, call intake.Call, edit func(map[string]an
 		// ran out, the workflow is still retrying) it is answered 202,
 		// never a 5xx that a caller would retry into a second call.
 		return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"ok": true, "accepted": true, "ingest_id": call.IngestID})
+	}
+	if o.Reused(call) {
+		return intake.Errorf(intake.ErrKeyReused, "Idempotency-Key %q was used for another call (another route or body); use a new key for a new call", c.Get("Idempotency-Key"))
 	}
 	if o.Replayed {
 		c.Set("Idempotent-Replayed", "true")
@@ -279,9 +286,12 @@ func (s *Server) ingestStatus(c *fiber.Ctx) error {
 	call, err := s.store.GetCall(c.UserContext(), p.ProjectID, id)
 	if err == nil {
 		answer["workflow_id"], answer["status"], answer["kind"] = call.WorkflowID, call.Status, call.Kind
-		answer["received_at"], answer["completed_at"] = call.ReceivedAt, call.CompletedAt
+		answer["received_at"], answer["completed_at"], answer["attempts"] = call.ReceivedAt, call.CompletedAt, call.Attempts
 		if call.Error != "" {
 			answer["error"] = call.Error
+		}
+		if call.Status == intake.StatusProcessing {
+			s.ended(c.UserContext(), call.WorkflowID, answer)
 		}
 		if call.Status == intake.StatusDone {
 			if k, ok := activities.KindOf(call.Kind); ok {
@@ -301,14 +311,32 @@ func (s *Server) ingestStatus(c *fiber.Ctx) error {
 	}
 	answer["workflow_id"] = info.GetExecution().GetWorkflowId()
 	answer["received_at"] = info.GetStartTime().AsTime()
+	answer["status"] = intake.StatusProcessing
+	workflowEnded(info, answer)
+	return c.JSON(answer)
+}
+
+// ended marks a processing call failed when the workflow carrying it
+// ended without applying it (terminated by an operator, say). Temporal
+// not answering leaves the call processing, as its row says.
+func (s *Server) ended(ctx context.Context, workflowID string, answer fiber.Map) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.StartTimeout)
+	defer cancel()
+	if desc, err := s.temporal.DescribeWorkflowExecution(ctx, workflowID, ""); err == nil {
+		workflowEnded(desc.GetWorkflowExecutionInfo(), answer)
+	}
+}
+
+// workflowEnded marks the call failed when its workflow closed otherwise
+// than completed: a completed workflow has recorded the call, or is about
+// to.
+func workflowEnded(info *workflowpb.WorkflowExecutionInfo, answer fiber.Map) {
 	switch info.GetStatus() {
 	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
-		answer["status"] = intake.StatusProcessing
 	default:
 		answer["status"] = intake.StatusFailed
 		answer["error"] = "workflow " + info.GetStatus().String()
 	}
-	return c.JSON(answer)
 }
 
 // carrier finds the workflow carrying a call not yet applied: the call's

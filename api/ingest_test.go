@@ -154,6 +154,51 @@ func TestIdempotencyKeyHasOneEffect(t *testing.T) {
 	}
 }
 
+// TestIdempotencyKeyIsBoundToItsCall: a key reused with another body or
+// on another route is refused with 422 and applies nothing, one after the
+// other and while both are in flight; the same call again is replayed.
+func TestIdempotencyKeyIsBoundToItsCall(t *testing.T) {
+	p := newProject(t)
+	first := do(t, "POST", "/api/ingest/metric", p.ingestKey, `{"metric": "revenue", "value": 100}`, "Idempotency-Key", "bound-1")
+	want(t, first, 200)
+	for _, tt := range []struct{ name, path, body string }{
+		{"another body", "/api/ingest/metric", `{"metric": "revenue", "value": 999}`},
+		{"another route", "/api/ingest/data", `{"source": "crm", "deals": 4}`},
+		{"another route", "/api/ingest/batch", `{"metrics": [{"metric": "revenue", "value": 100}]}`},
+	} {
+		r := do(t, "POST", tt.path, p.ingestKey, tt.body, "Idempotency-Key", "bound-1")
+		if r.status != 422 || r.str("error") != "idempotency_key_reused" || r.header.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("%s: %d %s", tt.name, r.status, r.raw)
+		}
+	}
+	again := do(t, "POST", "/api/ingest/metric", p.ingestKey, `{"metric": "revenue", "value": 100}`, "Idempotency-Key", "bound-1")
+	want(t, again, 200)
+	if again.header.Get("Idempotent-Replayed") != "true" || string(again.raw) != string(first.raw) {
+		t.Fatalf("the same call again: %s", again.raw)
+	}
+	// Two bodies under one key at once: one is applied, the other refused.
+	statuses := make([]int, 2)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = do(t, "POST", "/api/ingest/metric", p.ingestKey, fmt.Sprintf(`{"metric": "revenue", "value": %d}`, i+1),
+				"Idempotency-Key", "bound-2").status
+		}()
+	}
+	wg.Wait()
+	if !(statuses[0] == 200 && statuses[1] == 422 || statuses[0] == 422 && statuses[1] == 200) {
+		t.Fatalf("two bodies under one key at once: %v", statuses)
+	}
+	if n := len(p.points(t)); n != 2 {
+		t.Fatalf("%d points, want 2 (one per key)", n)
+	}
+	if r := do(t, "GET", "/api/admin/calls?kind=data", p.adminKey, nil); len(r.body["data"].([]any)) != 0 {
+		t.Fatalf("a refused data call was applied: %s", r.raw)
+	}
+}
+
 func TestSlowCallAnswers202ThenCompletes(t *testing.T) {
 	p := newProject(t)
 	impatient := api.New(e2e.store, e2e.temporal, api.Options{SyncWait: time.Nanosecond})

@@ -80,7 +80,7 @@ func (tn tenant) snapshot(t *testing.T) string {
 	add(e2e.store.ListConnectors(ctx, id, pg))
 	add(e2e.store.ListInbox(ctx, id, store.InboxFilter{}, pg))
 	add(e2e.store.ListTasks(ctx, id, "", pg))
-	add(e2e.store.ListCalls(ctx, id, pg))
+	add(e2e.store.ListCalls(ctx, id, store.CallFilter{}, pg))
 	add(e2e.store.ListIdentities(ctx, id, store.IdentityFilter{}, pg))
 	add(e2e.store.ListActivities(ctx, id, store.RecordFilter{}, pg))
 	add(e2e.store.ListSales(ctx, id, store.RecordFilter{}, pg))

@@ -218,7 +218,7 @@ func (p project) points(t *testing.T) []store.MetricPoint {
 
 func (p project) calls(t *testing.T) []store.Call {
 	t.Helper()
-	calls, _, err := e2e.store.ListCalls(context.Background(), p.id, store.Page{Limit: 200})
+	calls, _, err := e2e.store.ListCalls(context.Background(), p.id, store.CallFilter{}, store.Page{Limit: 200})
 	if err != nil {
 		t.Fatal(err)
 	}

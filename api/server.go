@@ -34,7 +34,8 @@ type Store interface {
 	GetCall(ctx context.Context, projectID, ingestID string) (store.Call, error)
 	PutBody(ctx context.Context, projectID string, data []byte) (string, error)
 	DeleteBody(ctx context.Context, id string) error
-	ListCalls(ctx context.Context, projectID string, p store.Page) ([]store.Call, string, error)
+	ListCalls(ctx context.Context, projectID string, f store.CallFilter, p store.Page) ([]store.Call, string, error)
+	AcceptCalls(ctx context.Context, workflowID string, calls []intake.Call) error
 	ListInbox(ctx context.Context, projectID string, f store.InboxFilter, p store.Page) ([]store.InboxItem, string, error)
 	GetInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
 	CreateConnector(ctx context.Context, c *store.Connector, key *store.APIKey) error
@@ -144,6 +145,7 @@ type Server struct {
 	signatureFailures *prometheus.CounterVec
 	inFlight          *inFlight
 	starter           *coalesce.Starter
+	accepted          accepted
 	clock             func() time.Time
 }
 
@@ -174,7 +176,8 @@ func New(st Store, tc client.Client, opts Options) *Server {
 	s.inFlight = newInFlight(opts.MaxInFlight, opts.Registry)
 	s.starter = coalesce.New(tc, coalesce.Options{EagerStart: opts.EagerStart, StartTimeout: opts.StartTimeout,
 		ResultWait: opts.SyncWait, MaxCalls: opts.MaxCallsPerWorkflow,
-		AnsweredAtStart: func(kind string) bool { return kind == intake.KindWebhook }})
+		AnsweredAtStart: func(kind string) bool { return kind == intake.KindWebhook }, Started: s.recordAccepted})
+	s.accepted.slots = make(chan struct{}, maxAcceptedWrites)
 	s.app.Use(httpMetrics(opts.Registry))
 	s.routes()
 	return s
@@ -254,4 +257,8 @@ func (s *Server) App() *fiber.App { return s.app }
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
 // Shutdown stops accepting calls and waits for those in flight.
-func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.app.ShutdownWithContext(ctx)
+	s.accepted.wg.Wait()
+	return err
+}

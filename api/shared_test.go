@@ -58,6 +58,28 @@ func TestBadCallFailsAloneInASharedWorkflow(t *testing.T) {
 		counts[enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED] != 0 {
 		t.Fatalf("the shared workflow was retried or failed: %v", counts)
 	}
+	// The failed event is listed failed after one attempt, and waits in the
+	// inbox; once its rule is fixed, a replay applies it, once.
+	failedID := events[2].(map[string]any)["ingest_id"].(string)
+	calls := do(t, "GET", "/api/admin/calls?status=failed", p.adminKey, nil)
+	if rows := calls.body["data"].([]any); len(rows) != 1 || rows[0].(map[string]any)["ingest_id"] != failedID ||
+		rows[0].(map[string]any)["attempts"] != 1.0 || rows[0].(map[string]any)["error"] == "" {
+		t.Fatalf("failed calls: %s", calls.raw)
+	}
+	inbox := do(t, "GET", "/api/admin/inbox?status=open", p.adminKey, nil)
+	items := inbox.body["data"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["failed"] != true || items[0].(map[string]any)["call_id"] != failedID {
+		t.Fatalf("inbox: %s", inbox.raw)
+	}
+	want(t, do(t, "POST", "/api/admin/mappings", p.adminKey, map[string]any{"connector_id": conn["id"], "rules": []map[string]any{
+		{"name": "inverse", "metric": "revenue", "value": "2", "op": "add"}}}), 201)
+	for range 2 { // replaying twice applies it once
+		want(t, do(t, "POST", "/api/admin/inbox/replay", p.adminKey, map[string]any{}), 200)
+	}
+	item := do(t, "GET", "/api/admin/inbox/"+items[0].(map[string]any)["id"].(string), p.adminKey, nil)
+	if m, _ := e2e.store.GetMetric(context.Background(), p.id, p.metricID); m.Value != 10 || item.str("status") != "resolved" {
+		t.Fatalf("after the replay: value %v, item %s", m.Value, item.raw)
+	}
 }
 
 // TestRepeatAfterRetentionHasOneEffect: a call's repeat still has no

@@ -178,7 +178,7 @@ func TestProviderFixturesUpdateTheirMetrics(t *testing.T) {
 			if len(inbox) != tt.inboxed {
 				t.Errorf("%d inbox items, want %d", len(inbox), tt.inboxed)
 			}
-			calls, _, err := e2e.store.ListCalls(context.Background(), p.id, store.Page{Limit: 200})
+			calls, _, err := e2e.store.ListCalls(context.Background(), p.id, store.CallFilter{}, store.Page{Limit: 200})
 			if err != nil {
 				t.Fatal(err)
 			}

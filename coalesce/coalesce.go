@@ -51,6 +51,10 @@ type Options struct {
 	// waits for their outcomes, so a lone sender is never held back by
 	// its previous call's work.
 	AnsweredAtStart func(kind string) bool
+	// Started, when set, is told of each workflow started and the calls it
+	// carries, after their callers have been told: the API records them
+	// as accepted. It runs on its own goroutine.
+	Started func(workflowID string, calls []intake.Call)
 }
 
 // Defaults of Options. The ingest ids a workflow carries are one search
@@ -308,6 +312,13 @@ func (s *Starter) run(k lane, q *queue, g *group) {
 		close(g.done)
 		s.release(k, q)
 		return
+	}
+	if s.o.Started != nil {
+		calls := make([]intake.Call, len(g.entries))
+		for i, e := range g.entries {
+			calls[i] = e.call
+		}
+		go s.o.Started(g.id, calls)
 	}
 	if s.o.AnsweredAtStart != nil && s.o.AnsweredAtStart(k.kind) {
 		close(g.done)

@@ -84,8 +84,51 @@ func TestSharedWorkflowFoundBeforeItRuns(t *testing.T) {
 	if shared == 0 {
 		t.Fatal("no call shared a workflow")
 	}
+	// The calls log lists them too, processing, each with its workflow
+	// (recorded just after the start is acknowledged).
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		listed, missing := s.listCalls("processing"), ""
+		for _, id := range ids {
+			if !strings.HasPrefix(listed[id], "ingest/"+s.project+"/api/") {
+				missing = id
+			}
+		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("call %s is not listed processing: %v", missing, listed)
+		}
+	}
 	s.startWorker()
 	s.settle(len(ids), 0, ids)
+	done := s.listCalls("done")
+	for _, id := range ids {
+		if done[id] == "" {
+			t.Fatalf("call %s is not listed done: %v", id, done)
+		}
+	}
+	if n := len(s.listCalls("processing")); n != 0 {
+		t.Fatalf("%d calls still listed processing", n)
+	}
+}
+
+// listCalls returns the workflow id of each call GET /api/admin/calls
+// lists with status, by ingest id.
+func (s *stack) listCalls(status string) map[string]string {
+	r := s.do("GET", "/api/admin/calls?limit=200&status="+status, s.key, nil)
+	s.want(r, 200)
+	out := map[string]string{}
+	data, _ := r.body["data"].([]any)
+	for _, d := range data {
+		row, _ := d.(map[string]any)
+		if row["status"] != status {
+			s.t.Fatalf("GET /api/admin/calls?status=%s listed %v", status, row)
+		}
+		id, _ := row["ingest_id"].(string)
+		out[id], _ = row["workflow_id"].(string)
+	}
+	return out
 }
 
 // TestDatabaseOutage cuts the API and worker off from PostgreSQL while

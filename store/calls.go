@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/intakehq/intake"
@@ -17,19 +18,94 @@ func (s *Store) GetCall(ctx context.Context, projectID, ingestID string) (Call, 
 	return c, notFound(err, "call")
 }
 
+// CallFilter selects calls by status, kind and source; empty matches all.
+type CallFilter struct {
+	Status, Kind, Source string
+}
+
 // ListCalls returns one page of a project's calls, newest first.
-func (s *Store) ListCalls(ctx context.Context, projectID string, p Page) ([]Call, string, error) {
+func (s *Store) ListCalls(ctx context.Context, projectID string, f CallFilter, p Page) ([]Call, string, error) {
 	q := s.db.WithContext(ctx).Model(&Call{}).Where("project_id = ?", projectID)
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if f.Source != "" {
+		q = q.Where("source = ?", f.Source)
+	}
 	return list(q, p, func(r *Call) string { return r.ID })
 }
+
+// AcceptCalls records calls whose workflow has started as processing, so
+// that they are listed before they are done. A call an earlier run already
+// recorded keeps its row.
+func (s *Store) AcceptCalls(ctx context.Context, workflowID string, calls []intake.Call) error {
+	rows := make([]Call, 0, len(calls))
+	seen := make(map[string]bool, len(calls))
+	for _, c := range calls {
+		if seen[c.IngestID] {
+			continue
+		}
+		seen[c.IngestID] = true
+		c.WorkflowID = workflowID
+		rows = append(rows, callRow(c, intake.StatusProcessing))
+	}
+	return s.db.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "ingest_id"}}, DoNothing: true}).
+		CreateInBatches(rows, s.rowsPerInsert()).Error
+}
+
+// maxErrorText bounds the error kept with a call.
+const maxErrorText = 1000
+
+// RecordAttempt records a failed attempt at applying calls, with its
+// error, on those not finished yet.
+func (s *Store) RecordAttempt(ctx context.Context, calls []intake.Call, attempt int, cause error) error {
+	msg := cause.Error()
+	if len(msg) > maxErrorText {
+		msg = strings.ToValidUTF8(msg[:maxErrorText], "") + "…"
+	}
+	code := intake.ErrInternal
+	if classify(cause) == failInfra {
+		code = intake.ErrUnavailable
+	}
+	rows := make([]Call, 0, len(calls))
+	seen := make(map[string]bool, len(calls))
+	for _, c := range calls {
+		if seen[c.IngestID] {
+			continue
+		}
+		seen[c.IngestID] = true
+		row := callRow(c, intake.StatusProcessing)
+		row.Attempts, row.Error, row.ErrorCode = attempt, msg, string(code)
+		rows = append(rows, row)
+	}
+	return s.db.WithContext(ctx).Clauses(unfinished("attempts", "error", "error_code")).
+		CreateInBatches(rows, s.rowsPerInsert()).Error
+}
+
+// unfinished is the upsert of a call row that overwrites columns of a row
+// only while its call is processing: a call done or failed stays so.
+func unfinished(columns ...string) clause.OnConflict {
+	return clause.OnConflict{
+		Columns:   []clause.Column{{Name: "ingest_id"}},
+		DoUpdates: clause.AssignmentColumns(columns),
+		Where:     clause.Where{Exprs: []clause.Expression{clause.Eq{Column: clause.Column{Table: "calls", Name: "status"}, Value: intake.StatusProcessing}}},
+	}
+}
+
+// finishedColumns are what a run that finishes a call writes over the row
+// the API or an earlier attempt recorded.
+var finishedColumns = []string{"status", "result", "error", "error_code", "attempts", "workflow_id", "completed_at"}
 
 // Outcome is the answer a finished call gave, for a repeat of the call:
 // its result, or the error it failed with.
 func (c Call) Outcome() intake.Outcome {
 	if c.Status == intake.StatusFailed {
-		return intake.Outcome{Replayed: true, Error: &intake.Error{Code: intake.Code(c.ErrorCode), Message: c.Error}}
+		return intake.Outcome{Replayed: true, Fingerprint: c.Fingerprint, Error: &intake.Error{Code: intake.Code(c.ErrorCode), Message: c.Error}}
 	}
-	return intake.Outcome{Replayed: true, Result: json.RawMessage(c.Result)}
+	return intake.Outcome{Replayed: true, Fingerprint: c.Fingerprint, Result: json.RawMessage(c.Result)}
 }
 
 // callRow is the row of call c with status.
@@ -37,46 +113,50 @@ func callRow(c intake.Call, status string) Call {
 	return Call{
 		ID: intake.NewID("call"), IngestID: c.IngestID, ProjectID: c.ProjectID, ConnectorID: c.ConnectorID,
 		Source: c.Source, Kind: c.Kind, Status: status, WorkflowID: c.WorkflowID, ReceivedAt: c.ReceivedAt.UTC(),
+		Fingerprint: c.Fingerprint,
 	}
 }
 
-// doneRow is the row of a call applied with result.
-func doneRow(c intake.Call, result json.RawMessage, at time.Time) Call {
+// doneRow is the row of a call applied with result at its attempt.
+func doneRow(c intake.Call, result json.RawMessage, attempt int, at time.Time) Call {
 	row := callRow(c, intake.StatusDone)
-	row.Result, row.CompletedAt = string(result), &at
+	row.Result, row.Attempts, row.CompletedAt = string(result), attempt, &at
 	return row
 }
 
-// claimCall inserts the call row, or finds it when an earlier run of the
-// same call already committed. On PostgreSQL a concurrent run waits on the
-// unique index until the first commits, so only one ever applies.
-func claimCall(tx *gorm.DB, c intake.Call) (Call, bool, error) {
+// claimCall claims a call for this run: it inserts the call's row, or
+// takes the processing row the API or an earlier attempt recorded, or
+// finds the row of a run that finished the call. On PostgreSQL a
+// concurrent run waits on the row until the first commits, so only one
+// ever applies.
+func claimCall(tx *gorm.DB, c intake.Call) (bool, Call, error) {
 	call := callRow(c, intake.StatusProcessing)
-	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "ingest_id"}}, DoNothing: true}).Create(&call)
+	res := tx.Clauses(unfinished("workflow_id")).Create(&call)
 	if res.Error != nil {
-		return call, false, res.Error
+		return false, call, res.Error
 	}
 	if res.RowsAffected == 1 {
-		return call, true, nil
+		return true, call, nil
 	}
 	var existing Call
 	err := tx.Where("ingest_id = ?", c.IngestID).Take(&existing).Error
-	return existing, false, err
+	return false, existing, err
 }
 
-func finishCall(tx *gorm.DB, call Call, result json.RawMessage) error {
-	return tx.Model(&call).Updates(map[string]any{
-		"status": intake.StatusDone, "result": string(result), "completed_at": time.Now().UTC(),
+func finishCall(tx *gorm.DB, c intake.Call, result json.RawMessage, attempt int) error {
+	return tx.Model(&Call{}).Where("ingest_id = ?", c.IngestID).Updates(map[string]any{
+		"status": intake.StatusDone, "result": string(result), "error": "", "error_code": "", "attempts": attempt,
+		"completed_at": time.Now().UTC(),
 	}).Error
 }
 
 // failCall records a call that failed for good, with its error, so that
 // it is listed, answered, and never applied by a later run.
-func failCall(tx *gorm.DB, c intake.Call, e *intake.Error) error {
+func failCall(tx *gorm.DB, c intake.Call, e *intake.Error, attempt int) error {
 	row := callRow(c, intake.StatusFailed)
 	now := time.Now().UTC()
-	row.Error, row.ErrorCode, row.CompletedAt = e.Message, string(e.Code), &now
-	return tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "ingest_id"}}, DoNothing: true}).Create(&row).Error
+	row.Error, row.ErrorCode, row.Attempts, row.CompletedAt = e.Message, string(e.Code), attempt, &now
+	return tx.Clauses(unfinished(finishedColumns...)).Create(&row).Error
 }
 
 // finishedCalls returns the rows of the calls that an earlier run already

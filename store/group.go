@@ -2,9 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -29,17 +33,31 @@ type Applier func(tx *Tx, c intake.Call) (any, error)
 // the calls first, that attempt is rolled back and the group is applied
 // again call by call, each in a savepoint of its own, so the failing call
 // ends alone with its error and the others are applied as if it had not
-// been there. An error returned here is the database's: the whole group is
-// retried later.
-func (s *Store) ApplyCalls(ctx context.Context, calls []intake.Call, apply Applier) ([]intake.Outcome, error) {
-	outs, err := s.applyTogether(ctx, calls, apply)
+// been there. A call that fails for a reason that is neither its own nor
+// the infrastructure's (a bug, a panic) is left unapplied while the others
+// are committed, and the error is returned so that it is tried again; at
+// attempt MaxAttempts it fails alone too. A call that fails for good is
+// also put in the inbox, with its input, for replay.
+//
+// An error returned here means the group is to be retried: the database
+// is unreachable, or a call is left for its next attempt.
+func (s *Store) ApplyCalls(ctx context.Context, calls []intake.Call, attempt int, apply Applier) ([]intake.Outcome, error) {
+	outs, err := s.applyTogether(ctx, calls, attempt, apply)
 	if err == nil || classify(err) == failInfra {
 		return outs, err
 	}
-	return s.applyOneByOne(ctx, calls, apply)
+	return s.applyOneByOne(ctx, calls, attempt, apply)
 }
 
-func (s *Store) applyTogether(ctx context.Context, calls []intake.Call, apply Applier) ([]intake.Outcome, error) {
+// MaxAttempts is the attempt at which a call failing for an unknown
+// reason fails for good, rather than being tried again: with the step's
+// backoff (1 s, doubling) about 15 seconds after its first attempt.
+const MaxAttempts = 5
+
+// errClaimed: a concurrent run finished one of the calls first.
+var errClaimed = errors.New("a concurrent run finished one of these calls first")
+
+func (s *Store) applyTogether(ctx context.Context, calls []intake.Call, attempt int, apply Applier) ([]intake.Outcome, error) {
 	outs := make([]intake.Outcome, len(calls))
 	repeats := map[int]int{} // a call's index → its first occurrence in the group
 	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
@@ -65,18 +83,23 @@ func (s *Store) applyTogether(ctx context.Context, calls []intake.Call, apply Ap
 			if err != nil {
 				return err
 			}
-			outs[i] = intake.Outcome{Result: res}
-			rows = append(rows, doneRow(c, res, now))
+			outs[i] = intake.Outcome{Result: res, Fingerprint: c.Fingerprint}
+			rows = append(rows, doneRow(c, res, attempt, now))
 		}
 		if err := tx.flush(); err != nil {
 			return err
 		}
 		if len(rows) > 0 {
-			// Without ON CONFLICT: a concurrent run that claimed one of
-			// these calls first fails this insert, and the group is
-			// applied again call by call.
-			if err := db.Create(&rows).Error; err != nil {
-				return err
+			// A row the API or an earlier attempt recorded is taken over
+			// while its call is processing; when a concurrent run has
+			// finished one of these calls first, fewer rows are written
+			// and the group is applied again call by call.
+			res := db.Clauses(unfinished(finishedColumns...)).CreateInBatches(rows, s.rowsPerInsert())
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected != int64(len(rows)) {
+				return errClaimed
 			}
 		}
 		return tx.dropBodies()
@@ -94,26 +117,44 @@ func (s *Store) applyTogether(ctx context.Context, calls []intake.Call, apply Ap
 // savepoint names the savepoint each call of a careful pass runs in.
 const savepoint = "intake_call"
 
-func (s *Store) applyOneByOne(ctx context.Context, calls []intake.Call, apply Applier) ([]intake.Outcome, error) {
+func (s *Store) applyOneByOne(ctx context.Context, calls []intake.Call, attempt int, apply Applier) ([]intake.Outcome, error) {
 	outs := make([]intake.Outcome, len(calls))
+	var later error // why a call was left for its next attempt
 	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
 		for i, c := range calls {
 			if err := db.SavePoint(savepoint).Error; err != nil {
 				return err
 			}
-			o, err := s.applyClaimed(db, c, apply)
+			o, err := s.applyClaimed(db, c, attempt, apply)
 			if err != nil {
-				if classify(err) != failCallAlone {
+				switch classify(err) {
+				case failCallAlone:
+				case failUnknown:
+					if attempt < MaxAttempts {
+						later = fmt.Errorf("call %s, attempt %d: %w", c.IngestID, attempt, err)
+						if err := db.RollbackTo(savepoint).Error; err != nil {
+							return err
+						}
+						if err := db.Exec("RELEASE SAVEPOINT " + savepoint).Error; err != nil {
+							return err
+						}
+						continue
+					}
+					err = intake.Errorf(intake.ErrInternal, "the call failed %d times: %v", attempt, err)
+				default:
 					return err
 				}
 				if err := db.RollbackTo(savepoint).Error; err != nil {
 					return err
 				}
 				e := callError(err)
-				if err := failCall(db, c, e); err != nil {
+				if err := failCall(db, c, e, attempt); err != nil {
 					return err
 				}
-				o = intake.Outcome{Error: e}
+				if err := deadLetter(db, c, e); err != nil {
+					return err
+				}
+				o = intake.Outcome{Error: e, Fingerprint: c.Fingerprint}
 			}
 			if err := db.Exec("RELEASE SAVEPOINT " + savepoint).Error; err != nil {
 				return err
@@ -122,6 +163,9 @@ func (s *Store) applyOneByOne(ctx context.Context, calls []intake.Call, apply Ap
 		}
 		return nil
 	})
+	if err == nil {
+		err = later
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -130,15 +174,12 @@ func (s *Store) applyOneByOne(ctx context.Context, calls []intake.Call, apply Ap
 
 // applyClaimed claims one call and applies it, unless an earlier run
 // finished it.
-func (s *Store) applyClaimed(db *gorm.DB, c intake.Call, apply Applier) (intake.Outcome, error) {
-	row, fresh, err := claimCall(db, c)
+func (s *Store) applyClaimed(db *gorm.DB, c intake.Call, attempt int, apply Applier) (intake.Outcome, error) {
+	fresh, row, err := claimCall(db, c)
 	if err != nil {
 		return intake.Outcome{}, err
 	}
 	if !fresh {
-		if row.Status == intake.StatusProcessing {
-			return intake.Outcome{}, fmt.Errorf("call %s is claimed but not finished", c.IngestID)
-		}
 		return row.Outcome(), nil
 	}
 	tx := s.newTx(db)
@@ -147,19 +188,49 @@ func (s *Store) applyClaimed(db *gorm.DB, c intake.Call, apply Applier) (intake.
 		err = tx.flush()
 	}
 	if err == nil {
-		err = finishCall(db, row, res)
+		err = finishCall(db, c, res, attempt)
 	}
 	if err == nil {
 		err = tx.dropBodies()
 	}
-	return intake.Outcome{Result: res}, err
+	return intake.Outcome{Result: res, Fingerprint: c.Fingerprint}, err
+}
+
+// deadLetter puts a call that failed for good in the inbox: its input,
+// kept whole (a stored body moves into the item), and why it failed, so
+// that an admin can see it and replay it once its cause is fixed. A
+// failed replay has its item already.
+func deadLetter(db *gorm.DB, c intake.Call, e *intake.Error) error {
+	if c.Kind == intake.KindReplay {
+		return nil
+	}
+	input := c.Input
+	if c.BodyRef != "" {
+		var b Body
+		err := db.Where("id = ? AND project_id = ?", c.BodyRef, c.ProjectID).Take(&b).Error
+		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+		input = b.Data
+		if err := db.Delete(&Body{}, "id = ?", c.BodyRef).Error; err != nil {
+			return err
+		}
+	}
+	if len(input) == 0 {
+		return nil // nothing left to replay
+	}
+	return db.Create(&InboxItem{
+		ID: intake.NewID("inb"), ProjectID: c.ProjectID, CallID: c.IngestID, ConnectorID: c.ConnectorID, Source: c.Source,
+		Kind: c.Kind, Failed: true, Payload: string(input), Status: InboxOpen, Reason: "the call failed: " + e.Message,
+	}).Error
 }
 
 // failure sorts why applying a call failed.
 type failure int
 
 const (
-	// failInfra: the database is unreachable or gave up; retry the group.
+	// failInfra: the database is unreachable or gave up; retry the group,
+	// without limit.
 	failInfra failure = iota
 	// failCallAlone: the call itself is at fault (invalid input, a value
 	// the database refuses); it fails alone and is never retried.
@@ -167,37 +238,76 @@ const (
 	// failConflict: a concurrent writer got in the way (a unique index, a
 	// deadlock); applying again, call by call or later, succeeds.
 	failConflict
+	// failUnknown: neither (a bug, a panic, a statement the schema does
+	// not support); the call is tried again, up to MaxAttempts.
+	failUnknown
 )
 
 func classify(err error) failure {
 	var ie *intake.Error
-	if errors.As(err, &ie) {
-		if ie.Code == intake.ErrInternal || ie.Code == intake.ErrUnavailable {
-			return failInfra
-		}
-		return failCallAlone
-	}
 	var unsupported *json.UnsupportedValueError
-	if errors.As(err, &unsupported) {
-		return failCallAlone
-	}
 	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		switch {
-		case pg.Code == "23505" || strings.HasPrefix(pg.Code, "40"):
-			return failConflict
-		case strings.HasPrefix(pg.Code, "22") || strings.HasPrefix(pg.Code, "23"):
-			return failCallAlone
+	var connect *pgconn.ConnectError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, errClaimed):
+		return failConflict
+	case errors.As(err, &ie):
+		switch ie.Code {
+		case intake.ErrUnavailable:
+			return failInfra
+		case intake.ErrInternal:
+			return failUnknown
 		}
+		return failCallAlone
+	case errors.As(err, &unsupported):
+		return failCallAlone
+	case errors.As(err, &pg):
+		return classifySQLState(pg.Code)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, driver.ErrBadConn),
+		errors.Is(err, sql.ErrConnDone), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, pgconn.ErrConnClosed), errors.As(err, &connect), errors.As(err, &netErr),
+		pgconn.Timeout(err), pgconn.SafeToRetry(err):
 		return failInfra
 	}
-	if msg := err.Error(); strings.Contains(msg, "constraint failed") {
-		if strings.Contains(msg, "UNIQUE") {
-			return failConflict
-		}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "UNIQUE constraint failed"):
+		return failConflict
+	case strings.Contains(msg, "constraint failed"):
 		return failCallAlone
+	case containsAny(msg, sqliteUnavailable):
+		return failInfra
 	}
-	return failInfra
+	return failUnknown
+}
+
+// classifySQLState sorts a PostgreSQL error by its SQLSTATE class.
+func classifySQLState(code string) failure {
+	switch {
+	case code == "23505", strings.HasPrefix(code, "40"), code == "55P03":
+		return failConflict
+	case strings.HasPrefix(code, "22"), strings.HasPrefix(code, "23"):
+		return failCallAlone
+	case strings.HasPrefix(code, "08"), strings.HasPrefix(code, "53"), strings.HasPrefix(code, "57"),
+		strings.HasPrefix(code, "58"), strings.HasPrefix(code, "XX"), strings.HasPrefix(code, "25"):
+		return failInfra
+	}
+	return failUnknown
+}
+
+// sqliteUnavailable are the SQLite errors of a database that is busy,
+// full or gone, rather than of a call.
+var sqliteUnavailable = []string{"SQLITE_BUSY", "SQLITE_LOCKED", "database is locked", "SQLITE_IOERR", "SQLITE_FULL",
+	"SQLITE_CANTOPEN", "database is closed", "disk I/O error", "database or disk is full"}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // callError is the error a call failed with, as its caller is told.

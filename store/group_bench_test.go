@@ -39,7 +39,7 @@ func BenchmarkApplyCalls(b *testing.B) {
 					calls[i] = intake.Call{IngestID: intake.NewID("ing"), ProjectID: p.ID, Kind: intake.KindMetric, Source: "bench",
 						WorkflowID: "ingest/bench", ReceivedAt: time.Now()}
 				}
-				if _, err := st.ApplyCalls(ctx, calls, apply); err != nil {
+				if _, err := st.ApplyCalls(ctx, calls, 1, apply); err != nil {
 					b.Fatal(err)
 				}
 			}

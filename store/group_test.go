@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,14 +54,14 @@ func TestGroupAppliesEachCallOnce(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	earlier, apply := f.metricCalls("ing_early", "revenue", 1)
-	if _, err := f.st.ApplyCalls(ctx, earlier, apply); err != nil {
+	if _, err := f.st.ApplyCalls(ctx, earlier, 1, apply); err != nil {
 		t.Fatal(err)
 	}
 	calls, _ := f.metricCalls("ing_g", "revenue", 5)
 	calls = append(calls, earlier[0], calls[2])
 	unknown := f.call("ing_ghost")
 	calls = append(calls, unknown)
-	outs, err := f.st.ApplyCalls(ctx, calls, func(tx *store.Tx, c intake.Call) (any, error) {
+	outs, err := f.st.ApplyCalls(ctx, calls, 1, func(tx *store.Tx, c intake.Call) (any, error) {
 		if c.IngestID == unknown.IngestID {
 			return tx.ApplyMetric(c, 0, update("ghost", 1, time.Now()))
 		}
@@ -89,13 +91,13 @@ func TestGroupAppliesEachCallOnce(t *testing.T) {
 	if v, n := f.value(t), len(f.points(t)); v != 16 || n != 6 {
 		t.Fatalf("value %v with %d points, want 16 and 6", v, n)
 	}
-	rows, _, _ := f.st.ListCalls(ctx, f.project.ID, store.Page{Limit: 100})
+	rows, _, _ := f.st.ListCalls(ctx, f.project.ID, store.CallFilter{}, store.Page{Limit: 100})
 	if len(rows) != 7 {
 		t.Fatalf("%d call rows, want 7", len(rows))
 	}
 	// The same group again, as a retried activity would run it: the same
 	// outcomes, nothing written.
-	again, err := f.st.ApplyCalls(ctx, calls, apply)
+	again, err := f.st.ApplyCalls(ctx, calls, 1, apply)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +130,7 @@ func TestGroupIsolatesACallThatFails(t *testing.T) {
 		return apply(tx, c)
 	}
 	for run := range 2 {
-		outs, err := f.st.ApplyCalls(ctx, calls, failing)
+		outs, err := f.st.ApplyCalls(ctx, calls, 1, failing)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,8 +161,8 @@ func TestGroupIsolatesACallThatFails(t *testing.T) {
 func TestGroupDatabaseErrorWritesNothing(t *testing.T) {
 	f := newFixture(t)
 	calls, apply := f.metricCalls("ing_down", "revenue", 3)
-	down := errors.New("connection reset by peer")
-	_, err := f.st.ApplyCalls(context.Background(), calls, func(tx *store.Tx, c intake.Call) (any, error) {
+	down := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	_, err := f.st.ApplyCalls(context.Background(), calls, 1, func(tx *store.Tx, c intake.Call) (any, error) {
 		if c.IngestID == calls[2].IngestID {
 			return nil, down
 		}
@@ -172,7 +174,7 @@ func TestGroupDatabaseErrorWritesNothing(t *testing.T) {
 	if v, n := f.value(t), len(f.points(t)); v != 10 || n != 0 {
 		t.Fatalf("value %v with %d points after a failed group", v, n)
 	}
-	if rows, _, _ := f.st.ListCalls(context.Background(), f.project.ID, store.Page{}); len(rows) != 0 {
+	if rows, _, _ := f.st.ListCalls(context.Background(), f.project.ID, store.CallFilter{}, store.Page{}); len(rows) != 0 {
 		t.Fatalf("%d call rows after a failed group", len(rows))
 	}
 }
@@ -191,7 +193,7 @@ func TestGroupsSharingCallsApplyEachOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 5 { // the activity's retries, for deadlocks and busy errors
-				o, err := f.st.ApplyCalls(context.Background(), g, apply)
+				o, err := f.st.ApplyCalls(context.Background(), g, 1, apply)
 				if err == nil {
 					outs[i] = o
 					return
@@ -222,7 +224,7 @@ func TestGroupsSharingCallsApplyEachOnce(t *testing.T) {
 func TestGroupValueTheDatabaseRefuses(t *testing.T) {
 	f := newFixture(t)
 	calls, apply := f.metricCalls("ing_nul", "revenue", 3)
-	outs, err := f.st.ApplyCalls(context.Background(), calls, func(tx *store.Tx, c intake.Call) (any, error) {
+	outs, err := f.st.ApplyCalls(context.Background(), calls, 1, func(tx *store.Tx, c intake.Call) (any, error) {
 		if c.IngestID == calls[1].IngestID {
 			in := update("revenue", 1, time.Now())
 			in.Source = "bad\x00source"
@@ -255,7 +257,7 @@ func TestStoredBodyTravelsByReference(t *testing.T) {
 	c := f.call("ing_body")
 	c.BodyRef = ref
 	var seen string
-	outs, err := f.st.ApplyCalls(ctx, []intake.Call{c}, func(tx *store.Tx, c intake.Call) (any, error) {
+	outs, err := f.st.ApplyCalls(ctx, []intake.Call{c}, 1, func(tx *store.Tx, c intake.Call) (any, error) {
 		seen = string(c.Input)
 		return map[string]bool{"ok": true}, nil
 	})
@@ -264,7 +266,7 @@ func TestStoredBodyTravelsByReference(t *testing.T) {
 	}
 	c2 := f.call("ing_body2")
 	c2.BodyRef = ref
-	outs, err = f.st.ApplyCalls(ctx, []intake.Call{c2}, func(*store.Tx, intake.Call) (any, error) { return nil, nil })
+	outs, err = f.st.ApplyCalls(ctx, []intake.Call{c2}, 1, func(*store.Tx, intake.Call) (any, error) { return nil, nil })
 	if err != nil || outs[0].Error == nil || outs[0].Error.Field != "body" {
 		t.Fatalf("a body applied once is gone: %+v %v", outs, err)
 	}

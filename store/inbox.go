@@ -60,6 +60,12 @@ func settleInboxItem(tx *gorm.DB, c intake.Call, id, reason string) error {
 	return tx.Model(&InboxItem{}).Where("project_id = ? AND id = ?", c.ProjectID, id).Updates(updates).Error
 }
 
+// SettleInboxItem records a replay's outcome on an item (see
+// settleInboxItem) in this transaction.
+func (t *Tx) SettleInboxItem(c intake.Call, id, reason string) error {
+	return settleInboxItem(t.db, c, id, reason)
+}
+
 // ReplayMetricItem re-runs an inboxed metric update as call c: when a
 // metric now matches, the update is applied and the item resolved, once.
 func (t *Tx) ReplayMetricItem(c intake.Call, itemID string, in intake.MetricInput) (intake.MetricResult, error) {

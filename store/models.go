@@ -81,19 +81,24 @@ type InboxItem struct {
 	ConnectorID string `gorm:"size:40" json:"connector_id,omitempty"`
 	Source      string `gorm:"size:200" json:"source"`
 	Kind        string `gorm:"size:40;not null" json:"kind"`
-	Reason      string `gorm:"type:text;not null" json:"reason"`
-	Payload     string `gorm:"type:text;not null" json:"-"`
-	Status      string `gorm:"size:16;not null;index" json:"status"`
+	// Failed marks the item of a call that failed for good: its payload is
+	// the call's input, and replaying it applies the call again as its kind.
+	Failed  bool   `gorm:"not null;default:false" json:"failed,omitempty"`
+	Reason  string `gorm:"type:text;not null" json:"reason"`
+	Payload string `gorm:"type:text;not null" json:"-"`
+	Status  string `gorm:"size:16;not null;index" json:"status"`
 	// ResolvedBy is the ingest ID of the replay that applied the item.
 	ResolvedBy string    `gorm:"size:64" json:"resolved_by,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
-// Call is one accepted ingest or webhook call, written by its workflow in the
-// same transaction as its effects. IngestID is unique: it is what makes a
-// repeated run of the call, in any workflow, a no-op that returns the first
-// run's Result (or, for a call that failed for good, its error).
+// Call is one accepted ingest or webhook call. The API records it
+// `processing` once its workflow has started; the workflow records each
+// failed attempt (Attempts, Error) and, in the same transaction as its
+// effects, the call `done` or `failed`. IngestID is unique: it is what
+// makes a repeated run of the call, in any workflow, a no-op that returns
+// the first run's Result (or, for a call that failed for good, its error).
 type Call struct {
 	ID          string     `gorm:"primaryKey;size:40" json:"id"`
 	IngestID    string     `gorm:"size:64;not null;uniqueIndex" json:"ingest_id"`
@@ -104,6 +109,8 @@ type Call struct {
 	Status      string     `gorm:"size:16;not null" json:"status"`
 	Error       string     `gorm:"type:text" json:"error,omitempty"`
 	ErrorCode   string     `gorm:"size:40" json:"error_code,omitempty"`
+	Attempts    int        `gorm:"not null;default:0" json:"attempts"`
+	Fingerprint string     `gorm:"size:32" json:"-"`
 	WorkflowID  string     `gorm:"size:300;not null" json:"workflow_id"`
 	Result      string     `gorm:"type:text" json:"-"`
 	ReceivedAt  time.Time  `gorm:"not null" json:"received_at"`

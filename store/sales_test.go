@@ -74,7 +74,7 @@ func TestUpsertActivityUnknownAgentWritesNothing(t *testing.T) {
 	if !errors.As(err, &e) || e.Field != "agent_id" {
 		t.Fatalf("err = %v, want invalid agent_id", err)
 	}
-	calls, _, _ := f.st.ListCalls(ctx, f.project.ID, store.Page{})
+	calls, _, _ := f.st.ListCalls(ctx, f.project.ID, store.CallFilter{}, store.Page{})
 	if len(calls) != 1 || calls[0].Status != intake.StatusFailed || calls[0].ErrorCode != string(intake.ErrInvalidPayload) || calls[0].Error != e.Message {
 		t.Fatalf("a refused call left %+v", calls)
 	}
@@ -112,7 +112,7 @@ func TestConcurrentUpsertsOfOneRecord(t *testing.T) {
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("%d rows, %v; want 1", len(rows), err)
 	}
-	if calls, _, _ := f.st.ListCalls(ctx, f.project.ID, store.Page{}); len(calls) != 6 {
+	if calls, _, _ := f.st.ListCalls(ctx, f.project.ID, store.CallFilter{}, store.Page{}); len(calls) != 6 {
 		t.Fatalf("%d calls, want 6", len(calls))
 	}
 }

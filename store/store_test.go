@@ -44,7 +44,7 @@ func (f fixture) call(id string) intake.Call {
 // applyOne applies one call alone through apply and decodes its result.
 func applyOne[R any](st *store.Store, c intake.Call, apply func(tx *store.Tx, c intake.Call) (R, error)) (R, error) {
 	var r R
-	outs, err := st.ApplyCalls(context.Background(), []intake.Call{c}, func(tx *store.Tx, c intake.Call) (any, error) {
+	outs, err := st.ApplyCalls(context.Background(), []intake.Call{c}, 1, func(tx *store.Tx, c intake.Call) (any, error) {
 		return apply(tx, c)
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/intakehq/intake"
@@ -40,7 +41,13 @@ func (s *Store) newTx(db *gorm.DB) *Tx {
 
 // apply runs one call's applier, its stored body loaded first, and
 // returns its result as JSON.
-func (t *Tx) apply(c intake.Call, apply Applier) (json.RawMessage, error) {
+func (t *Tx) apply(c intake.Call, apply Applier) (_ json.RawMessage, err error) {
+	defer func() {
+		// A call that panics is a call that fails, not a worker that dies.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("applying call %s panicked: %v", c.IngestID, r)
+		}
+	}()
 	if c.BodyRef != "" {
 		var b Body
 		err := t.db.Where("id = ? AND project_id = ?", c.BodyRef, c.ProjectID).Take(&b).Error
@@ -94,8 +101,12 @@ func (t *Tx) flush() error {
 // binds each parameter by searching every argument, so its cost grows with
 // the square of a statement's parameters: there, many small statements
 // beat one large one.
-func (t *Tx) rowsPerInsert() int {
-	if t.postgres {
+func (t *Tx) rowsPerInsert() int { return rowsPerInsert(t.postgres) }
+
+func (s *Store) rowsPerInsert() int { return rowsPerInsert(s.postgres) }
+
+func rowsPerInsert(postgres bool) int {
+	if postgres {
 		return 500
 	}
 	return 50

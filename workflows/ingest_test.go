@@ -26,7 +26,7 @@ type fakeStore struct {
 	outcome        func(intake.Call) intake.Outcome
 }
 
-func (s *fakeStore) ApplyCalls(_ context.Context, calls []intake.Call, _ store.Applier) ([]intake.Outcome, error) {
+func (s *fakeStore) ApplyCalls(_ context.Context, calls []intake.Call, _ int, _ store.Applier) ([]intake.Outcome, error) {
 	s.runs++
 	if s.runs <= s.failures {
 		return nil, s.err
@@ -37,6 +37,8 @@ func (s *fakeStore) ApplyCalls(_ context.Context, calls []intake.Call, _ store.A
 	}
 	return outs, nil
 }
+
+func (s *fakeStore) RecordAttempt(context.Context, []intake.Call, int, error) error { return nil }
 
 // updated answers a metric call with its ingest id as the metric id.
 func updated(c intake.Call) intake.Outcome {
