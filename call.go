@@ -83,6 +83,9 @@ type Outcome struct {
 	// Fingerprint is that of the call that was applied: a repeat whose
 	// own differs reused an Idempotency-Key for another call.
 	Fingerprint string `json:"fingerprint,omitempty"`
+	// Stored replaces a Result too large to travel back through Temporal:
+	// it is read from the call's row.
+	Stored bool `json:"stored,omitempty"`
 }
 
 // Fingerprint is what an Idempotency-Key is bound to: the route (method

@@ -35,17 +35,19 @@ func TestComposeTopology(t *testing.T) {
 	published := func(svc string) []string {
 		var out []string
 		for _, port := range p.Services[svc].Ports {
-			out = append(out, fmt.Sprintf("%s:%d", port.Published, port.Target))
+			out = append(out, strings.TrimPrefix(fmt.Sprintf("%s:%s:%d", port.HostIP, port.Published, port.Target), ":"))
 		}
 		return out
 	}
+	// Temporal has no authentication of its own: its frontend and UI are
+	// reachable from the host only, never from the network.
 	tests := []struct {
 		service string
 		port    string
 	}{
 		{"intake-serve", "8080:8080"},
-		{"temporal-ui", "8233:8080"},
-		{"temporal", "7233:7233"},
+		{"temporal-ui", "127.0.0.1:8233:8080"},
+		{"temporal", "127.0.0.1:7233:7233"},
 	}
 	for _, tt := range tests {
 		if got := published(tt.service); len(got) != 1 || got[0] != tt.port {

@@ -6,6 +6,7 @@ package activities
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/intakehq/intake"
@@ -66,7 +67,39 @@ func (a *Activities) ApplyCalls(ctx context.Context, in ApplyCallsInput) (ApplyC
 		}
 	}
 	outs, err := a.apply(ctx, in.Calls, int(info.Attempt))
-	return ApplyCallsResult{Outcomes: outs}, err
+	return ApplyCallsResult{Outcomes: withinResultBytes(outs)}, err
+}
+
+// MaxResultBytes bounds the results one step returns to its workflow, far
+// under Temporal's 2 MB payload limit (it warns past 512 KB). A result too
+// large for the workflow would fail every workflow task after the
+// database had committed it.
+const MaxResultBytes = 256 << 10
+
+// withinResultBytes leaves the largest results out, marked Stored, until
+// the rest fit MaxResultBytes: their callers read them from the calls'
+// rows, where they were committed.
+func withinResultBytes(outs []intake.Outcome) []intake.Outcome {
+	total := 0
+	for _, o := range outs {
+		total += len(o.Result)
+	}
+	if total <= MaxResultBytes {
+		return outs
+	}
+	order := make([]int, len(outs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int { return len(outs[j].Result) - len(outs[i].Result) })
+	for _, i := range order {
+		if total <= MaxResultBytes {
+			break
+		}
+		total -= len(outs[i].Result)
+		outs[i].Result, outs[i].Stored = nil, true
+	}
+	return outs
 }
 
 // apply applies calls at an attempt of their step. A failed attempt is

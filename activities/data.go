@@ -2,9 +2,13 @@ package activities
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/mapping"
@@ -55,7 +59,7 @@ func (a *Activities) applyPayload(tx *store.Tx, c intake.Call, source, dataType 
 	env := mapping.DataEnv(payload, source, dataType, c.IngestID, in.Timestamp)
 	env.Headers = in.Headers
 	outcomes := prog.Eval(env)
-	d := decide(source, in.Payload, in.Timestamp, payload, outcomes, prog.Version, true)
+	d := decide(source, in.Payload, in.Timestamp, c.ReceivedAt, payload, outcomes, prog.Version, true)
 	d.InboxItemID = itemID
 	res, err := tx.ApplyData(c, d)
 	return DataOutcome{DataResult: res, Rules: outcomes}, err
@@ -65,7 +69,17 @@ func (a *Activities) applyPayload(tx *store.Tx, c intake.Call, source, dataType 
 // reportUnmapped, fields that no matching rule read send the payload to the
 // inbox too (pushed objects); provider events carry far more than any rule
 // reads, so for them only no match or a failing rule does.
-func decide(source, raw string, at time.Time, payload map[string]any, outcomes []mapping.Outcome, version int, reportUnmapped bool) store.DataUpdate {
+//
+// An update's time (the rule's timestamp, else at) may be at most
+// intake.MaxClockSkew after received, when the call arrived, as a caller's
+// timestamp may: a rule or a provider cannot plant a point in the future
+// that every later update would fall behind. Such an update is the rule's
+// problem, and the payload goes to the inbox.
+func decide(source, raw string, at, received time.Time, payload map[string]any, outcomes []mapping.Outcome, version int, reportUnmapped bool) store.DataUpdate {
+	if received.IsZero() {
+		received = time.Now()
+	}
+	latest := received.Add(intake.MaxClockSkew)
 	d := store.DataUpdate{Source: source, Raw: raw, RuleVersion: version}
 	var reads []string
 	var problems []string
@@ -80,6 +94,15 @@ func decide(source, raw string, at time.Time, payload map[string]any, outcomes [
 		ts := at
 		if o.Timestamp != nil {
 			ts = *o.Timestamp
+		}
+		if err := checkOutcome(o); err != nil {
+			problems = append(problems, fmt.Sprintf("rule %q: %v", o.Rule, err))
+			continue
+		}
+		if ts.After(latest) {
+			problems = append(problems, fmt.Sprintf("rule %q: its time %s is more than %v after the call arrived",
+				o.Rule, ts.UTC().Format(time.RFC3339), intake.MaxClockSkew))
+			continue
 		}
 		d.Fields = append(d.Fields, o.SourceField)
 		update := intake.MetricInput{
@@ -115,6 +138,41 @@ func decide(source, raw string, at time.Time, payload map[string]any, outcomes [
 		d.InboxReason = strings.TrimPrefix(d.InboxReason+"; "+p, "; ")
 	}
 	return d
+}
+
+// Bounds of what a rule may produce, those of the columns it lands in.
+const (
+	maxRuleMetric = 100 // a metric's key; its name may be longer
+	maxRuleUnit   = 20
+)
+
+// checkOutcome refuses what a rule produced that the database would refuse
+// or keep wrong (NUL, invalid UTF-8, control characters, too long, a value
+// that is not a finite number): the rule's problem, not a transient error
+// that would retry for ever.
+func checkOutcome(o mapping.Outcome) error {
+	if math.IsNaN(o.Value) || math.IsInf(o.Value, 0) {
+		return fmt.Errorf("its value %v is not a finite number", o.Value)
+	}
+	if err := checkText("metric", o.Metric, maxRuleMetric); err != nil {
+		return err
+	}
+	if o.Metric == "" {
+		return errors.New("it names no metric")
+	}
+	return checkText("unit", o.Unit, maxRuleUnit)
+}
+
+func checkText(what, s string, max int) error {
+	switch {
+	case len(s) > max:
+		return fmt.Errorf("its %s is longer than %d bytes", what, max)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("its %s is not valid UTF-8", what)
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return fmt.Errorf("its %s %q holds control characters", what, s)
+	}
+	return nil
 }
 
 // MetricKey makes a snake_case key from a metric name: "Invoice Paid" is

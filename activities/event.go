@@ -76,11 +76,14 @@ func (a *Activities) applyProviderEvent(tx *store.Tx, c intake.Call, provider st
 	if err != nil {
 		return DataOutcome{}, intake.Invalid("payload", "event: %v", err)
 	}
+	// A provider's time past the bound (a skewed clock: a signed event
+	// cannot come from the future) is the time the event arrived, so that
+	// no point of it lies ahead of every later update.
 	at := e.OccurredAt
-	if at.IsZero() {
+	if at.IsZero() || at.After(c.ReceivedAt.Add(intake.MaxClockSkew)) {
 		at = c.ReceivedAt
 	}
-	d := decide(provider, string(raw), at, e.Payload, outcomes, prog.Version, false)
+	d := decide(provider, string(raw), at, c.ReceivedAt, e.Payload, outcomes, prog.Version, false)
 	d.InboxItemID = itemID
 	res, err := tx.ApplyData(c, d)
 	return DataOutcome{DataResult: res, Rules: outcomes}, err

@@ -305,3 +305,81 @@ func TestInboxTriage(t *testing.T) {
 	other := newProject(t)
 	want(t, do(t, "GET", "/api/admin/inbox/"+a.str("inbox_id"), other.adminKey, nil), 404)
 }
+
+// TestRuleTimesInTheFutureAreRefused: a rule whose time for an update is
+// more than five minutes after the call arrived (a typo'd year, a hostile
+// payload) updates nothing; the payload goes to the inbox saying why, and
+// later updates still move the metric.
+func TestRuleTimesInTheFutureAreRefused(t *testing.T) {
+	p := newProject(t)
+	want(t, do(t, "POST", "/api/admin/mappings", p.adminKey, `{"source": "shop", "rules": [
+		{"name": "sales", "metric": "revenue", "value": "num(payload.total)", "timestamp": "payload.at"}]}`), 201)
+	r := do(t, "POST", "/api/ingest/data", p.ingestKey, `{"source": "shop", "total": 999999, "at": "9999-12-31T00:00:00Z"}`)
+	want(t, r, 200)
+	if r.body["inboxed"] != true || !strings.Contains(r.str("message"), "after the call arrived") || len(r.body["updated"].([]any)) != 0 {
+		t.Fatalf("a time in 9999: %s", r.raw)
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	r = do(t, "POST", "/api/ingest/data", p.ingestKey, `{"source": "shop", "total": 12, "at": "`+now+`"}`)
+	want(t, r, 200)
+	if u, _ := r.body["updated"].([]any); len(u) != 1 || u[0].(map[string]any)["current"] != true {
+		t.Fatalf("the next update: %s", r.raw)
+	}
+	if pts := p.points(t); len(pts) != 1 || pts[0].Value != 12 {
+		t.Fatalf("points %+v", pts)
+	}
+}
+
+// TestRuleOutputsTheDatabaseWouldRefuse: a rule whose metric comes from a
+// payload string holding NUL (which PostgreSQL refuses) or far too long,
+// or whose value is not finite, is the rule's problem: the payload goes to
+// the inbox saying why, and the call is done, never retried.
+func TestRuleOutputsTheDatabaseWouldRefuse(t *testing.T) {
+	p := newProject(t)
+	want(t, do(t, "POST", "/api/admin/mappings", p.adminKey, `{"source": "odd", "rules": [
+		{"name": "kind", "metric": "payload.kind", "value": "num(payload.v) * 10"}]}`), 201)
+	for _, tt := range []struct{ name, body, says string }{
+		{"NUL", `{"source": "odd", "kind": "rev\u0000enue", "v": 1}`, "control characters"},
+		{"too long", `{"source": "odd", "kind": "` + strings.Repeat("r", 300) + `", "v": 1}`, "longer than"},
+		{"not finite", `{"source": "odd", "kind": "revenue", "v": 1e308}`, "finite"},
+	} {
+		r := do(t, "POST", "/api/ingest/data", p.ingestKey, tt.body)
+		want(t, r, 200)
+		if r.body["inboxed"] != true || !strings.Contains(r.str("message"), tt.says) {
+			t.Fatalf("%s: %s", tt.name, r.raw)
+		}
+	}
+	if failed := do(t, "GET", "/api/admin/calls?status=failed", p.adminKey, nil); len(failed.body["data"].([]any)) != 0 {
+		t.Fatalf("calls failed: %s", failed.raw)
+	}
+	if n := len(p.points(t)); n != 0 {
+		t.Fatalf("%d points written", n)
+	}
+}
+
+// TestDashelloTasksExampleVerbatim: the tasks example of Dashello's docs
+// (../shared/docs/seeds), body as printed, "priority": true included.
+func TestDashelloTasksExampleVerbatim(t *testing.T) {
+	p := newProject(t)
+	r := do(t, "POST", "/api/ingest/tasks", p.ingestKey, `{
+"source": "asana",
+"tasks": [
+{ "text": "Review Q2 budget", "dueDate": "2026-06-15", "priority": true },
+{ "text": "Update team on project status", "notes": "Include timeline changes" }
+]
+}`)
+	want(t, r, 200)
+	if r.body["ok"] != true || r.body["created"] != 2.0 || r.body["total"] != 2.0 {
+		t.Fatalf("answer %s", r.raw)
+	}
+	tasks := do(t, "GET", "/api/admin/tasks?source=asana", p.adminKey, nil)
+	found := false
+	for _, d := range tasks.body["data"].([]any) {
+		if task := d.(map[string]any); task["text"] == "Review Q2 budget" {
+			found = task["priority"] == "true"
+		}
+	}
+	if !found {
+		t.Fatalf("the priority task: %s", tasks.raw)
+	}
+}

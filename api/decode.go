@@ -41,6 +41,10 @@ func decodeObject(body []byte) (object, error) {
 // under 20 levels, and deeper ones only cost every later reader.
 const maxJSONDepth = 64
 
+// maxJSONLeaves bounds a body's values: every rule evaluation and every
+// check for unmapped fields walks them all.
+const maxJSONLeaves = 100_000
+
 // checkJSON refuses what encoding/json lets through silently: a key given
 // twice in one object, where the last would win and the sender's meaning
 // would depend on the parser, and nesting past maxJSONDepth. body is valid
@@ -52,6 +56,7 @@ func checkJSON(body []byte) error {
 		path, lastKey     string
 	}
 	var stack []*frame
+	leaves := 0
 	childPath := func() string {
 		if len(stack) == 0 {
 			return ""
@@ -66,6 +71,7 @@ func checkJSON(body []byte) error {
 		return f.path + "." + f.lastKey
 	}
 	valueDone := func() {
+		leaves++
 		if n := len(stack); n > 0 && stack[n-1].object {
 			stack[n-1].expectKey = true
 		}
@@ -103,6 +109,9 @@ func checkJSON(body []byte) error {
 		default:
 			valueDone()
 		}
+		if leaves > maxJSONLeaves {
+			return intake.Invalid("body", "request body holds more than %d values", maxJSONLeaves)
+		}
 	}
 }
 
@@ -124,12 +133,19 @@ func (o object) str(name string, max int) (string, error) {
 	if len(s) > max {
 		return "", intake.Invalid(name, "%s is longer than %d bytes", name, max)
 	}
-	if strings.IndexByte(s, 0) >= 0 {
-		// PostgreSQL text cannot hold NUL, so it would fail the call's
-		// write on every retry.
-		return "", intake.Invalid(name, "%s contains a NUL character", name)
+	if strings.ContainsFunc(s, isControl) {
+		return "", intake.Invalid(name, "%s contains control characters", name)
 	}
 	return s, nil
+}
+
+// isControl is the one rule for characters a text field may not hold,
+// whichever decoder read it: NUL (PostgreSQL text cannot hold it, so it
+// would fail the call's write on every retry) and the other control
+// characters but tab and line breaks, which multi-line fields (notes,
+// rule expressions) need.
+func isControl(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f
 }
 
 // requiredStr reads a string field that must be present and non-empty.

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
 )
 
 // retryAfterSeconds is what 429 and 503 answers ask callers to wait.
@@ -64,6 +65,18 @@ func asIntakeError(err error) *intake.Error {
 	var e *intake.Error
 	if errors.As(err, &e) {
 		return e
+	}
+	// A workflow that failed for good carries its call's error as the
+	// type and details of an ApplicationError.
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		if code := intake.Code(app.Type()); code != intake.ErrInternal && statusOf[code] != 0 {
+			var detail *intake.Error
+			if app.HasDetails() && app.Details(&detail) == nil && detail != nil && detail.Code == code {
+				return detail
+			}
+			return &intake.Error{Code: code, Message: app.Message()}
+		}
 	}
 	var fe *fiber.Error
 	if errors.As(err, &fe) {

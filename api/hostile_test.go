@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gofiber/fiber/v2"
+	"github.com/intakehq/intake/api"
 	"github.com/intakehq/intake/store"
 )
 
@@ -23,6 +25,7 @@ func TestHostileRequests(t *testing.T) {
 	_ = mw.Close()
 	nested := strings.Repeat(`{"a":`, 100) + "1" + strings.Repeat("}", 100)
 	veryNested := strings.Repeat("[", 20000) + strings.Repeat("]", 20000)
+	wide := "[" + strings.Repeat("0,", 150_000) + "0]" // 300 KB, 150,001 values
 	tests := []struct {
 		name, path, body string
 		headers          []string
@@ -35,6 +38,9 @@ func TestHostileRequests(t *testing.T) {
 		{"text/plain SalesDash body", "/api/connectors/{sc}/activities", `id=1`, []string{"Content-Type", "text/plain"}, "sc", 400, "Content-Type"},
 		{"nested 100 deep", "/api/ingest/metric", `{"metric":"revenue","value":1,"metadata":` + nested + `}`, nil, "", 400, "body"},
 		{"nested 20000 deep", "/api/ingest/data", `{"source":"x","d":` + veryNested + `}`, nil, "", 400, "body"},
+		{"150,001 values", "/api/ingest/data", `{"source":"x","d":` + wide + `}`, nil, "", 400, "body"},
+		{"control character in a source", "/api/ingest/metric", `{"metric":"revenue","value":1,"source":"a\u0001b"}`, nil, "", 400, "source"},
+		{"control character in a SalesDash field", "/api/connectors/{sc}/activities", `{"id":"a\u0007","type":"call"}`, nil, "sc", 400, "id"},
 		{"number past float64", "/api/ingest/metric", `{"metric":"revenue","value":1e400}`, nil, "", 400, "value"},
 		{"400-digit number", "/api/ingest/metric", `{"metric":"revenue","value":1` + strings.Repeat("0", 400) + `}`, nil, "", 400, "value"},
 		{"NaN string", "/api/ingest/metric", `{"metric":"revenue","value":"NaN"}`, nil, "", 400, "value"},
@@ -131,4 +137,23 @@ func TestSQLMetacharactersAreData(t *testing.T) {
 	if err != nil || len(tasks) != 5 || tasks[0].Text != tasks[0].Source {
 		t.Fatalf("tasks: %d, %v", len(tasks), err)
 	}
+}
+
+// TestHandlerPanicAnswers500AndServes: a handler that panics is answered
+// 500 internal_error, and the process goes on serving.
+func TestHandlerPanicAnswers500AndServes(t *testing.T) {
+	srv := api.New(e2e.store, e2e.temporal, api.Options{})
+	srv.App().Get("/panics", func(*fiber.Ctx) error { panic("a bug") })
+	base, stop, err := listen(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	for range 2 {
+		r := call(t, base, "GET", "/panics", "", nil)
+		if r.status != 500 || r.str("error") != "internal_error" || strings.Contains(string(r.raw), "a bug") {
+			t.Fatalf("a panicking handler: %d %s", r.status, r.raw)
+		}
+	}
+	want(t, call(t, base, "GET", "/healthz", "", nil), 200)
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -87,7 +88,16 @@ func (s *Server) assignInboxItem(c *fiber.Ctx) error {
 	if it.Kind == intake.KindWebhook {
 		scope = store.RuleScope{ProjectID: p.ProjectID, ConnectorID: it.ConnectorID}
 	}
-	rules, version, err := s.store.EditRules(c.UserContext(), scope, func(current []intake.Rule) ([]intake.Rule, error) {
+	rules, version, err := s.editRules(c.UserContext(), scope, func(current []intake.Rule) ([]intake.Rule, error) {
+		same := func(x intake.Rule) bool { // the same rule but for its fresh id
+			x.ID = r.ID
+			a, _ := json.Marshal(x)
+			b, _ := json.Marshal(r)
+			return string(a) == string(b)
+		}
+		if slices.ContainsFunc(current, same) {
+			return current, nil // a retried assign adds its rule once
+		}
 		return append(append([]intake.Rule(nil), current...), r), nil
 	})
 	if err != nil {

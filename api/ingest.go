@@ -220,6 +220,16 @@ func (s *Server) process(c *fiber.Ctx, call intake.Call, edit func(map[string]an
 		// never a 5xx that a caller would retry into a second call.
 		return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"ok": true, "accepted": true, "ingest_id": call.IngestID})
 	}
+	if o.Stored {
+		// Too large to come back through Temporal: its row holds it.
+		row, err := s.store.GetCall(c.UserContext(), call.ProjectID, call.IngestID)
+		if err != nil {
+			return err
+		}
+		replayed := o.Replayed
+		o = row.Outcome()
+		o.Replayed = replayed
+	}
 	if o.Reused(call) {
 		return intake.Errorf(intake.ErrKeyReused, "Idempotency-Key %q was used for another call (another route or body); use a new key for a new call", c.Get("Idempotency-Key"))
 	}

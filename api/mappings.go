@@ -1,13 +1,16 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/activities"
+	"github.com/intakehq/intake/connectors"
 	"github.com/intakehq/intake/mapping"
 	"github.com/intakehq/intake/store"
 )
@@ -18,6 +21,31 @@ type ruleSetJSON struct {
 	ConnectorID string        `json:"connector_id,omitempty"`
 	Version     int           `json:"version"`
 	Rules       []intake.Rule `json:"rules"`
+	// Defaults: the rules are the connector's provider's, in force until
+	// the connector saves rules of its own.
+	Defaults bool `json:"defaults,omitempty"`
+}
+
+// defaultRules are the rules a scope runs before it saves any: its
+// connector's provider's, none for a source.
+func (s *Server) defaultRules(ctx context.Context, scope store.RuleScope) []intake.Rule {
+	if scope.ConnectorID == "" {
+		return nil
+	}
+	conn, err := s.connector(ctx, scope.ConnectorID)
+	if err != nil || conn.ProjectID != scope.ProjectID {
+		return nil
+	}
+	if p, ok := connectors.Lookup(conn.Type); ok {
+		return p.Rules
+	}
+	return nil
+}
+
+// editRules edits a scope's rules from those in force: a connector on
+// its provider's defaults keeps them.
+func (s *Server) editRules(ctx context.Context, scope store.RuleScope, edit func([]intake.Rule) ([]intake.Rule, error)) ([]intake.Rule, int, error) {
+	return s.store.EditRulesFrom(ctx, scope, s.defaultRules(ctx, scope), edit)
 }
 
 func showRules(scope store.RuleScope, version int, rules []intake.Rule) ruleSetJSON {
@@ -113,7 +141,7 @@ func (s *Server) replaceMapping(c *fiber.Ctx) error {
 	if _, err := mapping.Compile([]intake.Rule{r}, 0); err != nil {
 		return compileError(err)
 	}
-	rules, version, err := s.store.EditRules(c.UserContext(), scope, func(current []intake.Rule) ([]intake.Rule, error) {
+	rules, version, err := s.editRules(c.UserContext(), scope, func(current []intake.Rule) ([]intake.Rule, error) {
 		out := append([]intake.Rule(nil), current...)
 		for i := range out {
 			if out[i].ID == r.ID {
@@ -195,6 +223,11 @@ func (s *Server) listMappings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if defaults := s.defaultRules(c.UserContext(), scope); version == 0 && defaults != nil {
+		shown := showRules(scope, version, defaults)
+		shown.Defaults = true
+		return c.JSON(shown)
+	}
 	return c.JSON(showRules(scope, version, rules))
 }
 
@@ -205,7 +238,7 @@ func (s *Server) deleteMapping(c *fiber.Ctx) error {
 		return err
 	}
 	id := c.Params("id")
-	rules, version, err := s.store.EditRules(c.UserContext(), scope, func(current []intake.Rule) ([]intake.Rule, error) {
+	rules, version, err := s.editRules(c.UserContext(), scope, func(current []intake.Rule) ([]intake.Rule, error) {
 		out := make([]intake.Rule, 0, len(current))
 		for _, r := range current {
 			if r.ID != id {
@@ -259,35 +292,72 @@ func (s *Server) testMappings(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	payload, err := s.samplePayload(c, o)
+	envs, events, err := s.testEnvs(c, o, scope)
 	if err != nil {
 		return err
+	}
+	answer := fiber.Map{"version": prog.Version, "results": prog.Eval(envs[0])}
+	if events {
+		// A provider delivery: each event as the live path evaluates it.
+		each := make([]fiber.Map, len(envs))
+		for i, env := range envs {
+			each[i] = fiber.Map{"id": env.Event.ID, "type": env.Event.Type, "results": prog.Eval(env)}
+		}
+		answer["events"] = each
+	}
+	return c.JSON(answer)
+}
+
+// testEnvs are what the rules see on the test payload, exactly as on the
+// live path: a webhook inbox item is its event; a payload tested against
+// a connector's rules is a delivery of its provider, read into its
+// events; anything else is a pushed object. events tells the first two.
+func (s *Server) testEnvs(c *fiber.Ctx, o object, scope store.RuleScope) (envs []mapping.Env, events bool, err error) {
+	raw, inline := o["payload"]
+	if id, _ := o.str("inbox_id", 40); id != "" {
+		it, err := s.store.GetInboxItem(c.UserContext(), principal(c).ProjectID, id)
+		if err != nil {
+			return nil, false, err
+		}
+		if it.Kind == intake.KindWebhook && !it.Failed {
+			var e intake.Event
+			if err := json.Unmarshal([]byte(it.Payload), &e); err != nil {
+				return nil, false, intake.Invalid("inbox_id", "inbox item %s holds no event", it.ID)
+			}
+			return []mapping.Env{mapping.EventEnv(e)}, true, nil
+		}
+		raw, inline = json.RawMessage(it.Payload), true
+	}
+	if !inline || isNull(raw) {
+		return nil, false, intake.Invalid("payload", "give a sample payload or an inbox_id")
+	}
+	if scope.ConnectorID != "" {
+		conn, err := s.connector(c.UserContext(), scope.ConnectorID)
+		if err != nil || conn.ProjectID != scope.ProjectID {
+			return nil, false, intake.Errorf(intake.ErrNotFound, "no connector %q", scope.ConnectorID)
+		}
+		if p, ok := connectors.Lookup(conn.Type); ok {
+			delivered, err := p.Normalize(connectors.Request{Method: fiber.MethodPost, Header: http.Header{}, Body: raw, Settings: conn.SettingsMap()})
+			if err != nil {
+				return nil, false, intake.Invalid("payload", "payload is not a %s delivery: %v", conn.Type, err)
+			}
+			if len(delivered) == 0 {
+				return nil, false, intake.Invalid("payload", "payload holds no %s event", conn.Type)
+			}
+			for _, e := range delivered {
+				envs = append(envs, mapping.EventEnv(e))
+			}
+			return envs, true, nil
+		}
+	}
+	var payload map[string]any
+	if json.Unmarshal(raw, &payload) != nil {
+		return nil, false, intake.Invalid("payload", "payload must be a JSON object")
 	}
 	dataType, _ := payload["data_type"].(string)
 	source := scope.Source
 	if source == "" {
 		source, _ = payload["source"].(string)
 	}
-	results := prog.Eval(mapping.DataEnv(payload, source, dataType, "test", s.now()))
-	return c.JSON(fiber.Map{"version": prog.Version, "results": results})
-}
-
-// samplePayload is the test payload: given inline, or an inbox item's.
-func (s *Server) samplePayload(c *fiber.Ctx, o object) (map[string]any, error) {
-	raw, inline := o["payload"]
-	if id, _ := o.str("inbox_id", 40); id != "" {
-		it, err := s.store.GetInboxItem(c.UserContext(), principal(c).ProjectID, id)
-		if err != nil {
-			return nil, err
-		}
-		raw, inline = json.RawMessage(it.Payload), true
-	}
-	if !inline || isNull(raw) {
-		return nil, intake.Invalid("payload", "give a sample payload or an inbox_id")
-	}
-	var payload map[string]any
-	if json.Unmarshal(raw, &payload) != nil {
-		return nil, intake.Invalid("payload", "payload must be a JSON object")
-	}
-	return payload, nil
+	return []mapping.Env{mapping.DataEnv(payload, source, dataType, "test", s.now())}, false, nil
 }

@@ -156,3 +156,118 @@ func TestRulesSeeAllowListedHeaders(t *testing.T) {
 		t.Fatalf("without the header: %s", r.raw)
 	}
 }
+
+// TestConcurrentAssignsApplyOnce: an item assigned three times at once (a
+// double-clicked button, a retried request) gets its rule once and is
+// applied once; a resolved item cannot be dismissed.
+func TestConcurrentAssignsApplyOnce(t *testing.T) {
+	p := newProject(t)
+	data := do(t, "POST", "/api/ingest/data", p.ingestKey, `{"source": "till", "orders": 5}`)
+	want(t, data, 200)
+	item := data.str("inbox_id")
+	var wg sync.WaitGroup
+	statuses := make([]int, 3)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = do(t, "POST", "/api/admin/inbox/"+item+"/assign", p.adminKey, `{"sourceField": "orders", "metricId": "revenue"}`).status
+		}()
+	}
+	wg.Wait()
+	for _, st := range statuses {
+		if st != 200 && st != 409 {
+			t.Fatalf("assign answers %v", statuses)
+		}
+	}
+	if pts := p.points(t); len(pts) != 1 || pts[0].Value != 5 {
+		t.Fatalf("points after concurrent assigns %+v", pts)
+	}
+	rules := do(t, "GET", "/api/admin/mappings?source=till", p.adminKey, nil)
+	if rs, _ := rules.body["rules"].([]any); len(rs) != 1 || rules.body["version"] != 1.0 {
+		t.Fatalf("rules after concurrent assigns %s", rules.raw)
+	}
+	want(t, do(t, "POST", "/api/admin/inbox/"+item+"/dismiss", p.adminKey, nil), 409)
+	if it := do(t, "GET", "/api/admin/inbox/"+item, p.adminKey, nil); it.str("status") != store.InboxResolved {
+		t.Fatalf("item %s", it.raw)
+	}
+}
+
+// TestMappingsTestEvaluatesAsTheLivePath: a dry run sees what the live
+// path sees. A delivery tested against a connector's rules is read into
+// its events and meets the provider's default rules; a webhook inbox item
+// is its event, event.type included.
+func TestMappingsTestEvaluatesAsTheLivePath(t *testing.T) {
+	base := webhookServer(t)
+	p := newProject(t)
+	d := loadFixture(t, "hubspot", "deal.propertyChange")
+	conn := newConnector(t, p, "hubspot", fixtureSecrets["hubspot"], map[string]any{"public_url": d.signedURL})
+	r := post(t, base+"/api/webhook/hubspot?connector_id="+conn["id"].(string), d)
+	want(t, r, 200)
+	settle(t, r)
+
+	dry := do(t, "POST", "/api/admin/mappings/test", p.adminKey, `{"connector_id": "`+conn["id"].(string)+`", "payload": `+string(d.body)+`}`)
+	want(t, dry, 200)
+	matched := 0
+	events, _ := dry.body["events"].([]any)
+	for _, e := range events {
+		for _, res := range e.(map[string]any)["results"].([]any) {
+			if res.(map[string]any)["matched"] == true {
+				matched++
+			}
+		}
+	}
+	if len(events) == 0 || matched == 0 {
+		t.Fatalf("the delivery against the connector's default rules: %s", dry.raw)
+	}
+
+	inbox := do(t, "GET", "/api/admin/inbox?status=open", p.adminKey, nil)
+	items, _ := inbox.body["data"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("inbox %s", inbox.raw)
+	}
+	item := items[0].(map[string]any)["id"].(string)
+	byType := do(t, "POST", "/api/admin/mappings/test", p.adminKey, `{"inbox_id": "`+item+`", "rules": [
+		{"name": "typed", "when": "event.type != \"\"", "metric": "revenue", "value": "1"}]}`)
+	want(t, byType, 200)
+	if res := results(t, byType); len(res) != 1 || res[0]["matched"] != true {
+		t.Fatalf("the inbox item's event.type: %s", byType.raw)
+	}
+}
+
+// TestConnectorDefaultsAreTheEffectiveRules: a connector running on its
+// provider's default rules shows them as its rules; assigning an inbox
+// item adds a rule beside them rather than switching them off.
+func TestConnectorDefaultsAreTheEffectiveRules(t *testing.T) {
+	base := webhookServer(t)
+	p := newProject(t)
+	d := loadFixture(t, "hubspot", "deal.propertyChange")
+	conn := newConnector(t, p, "hubspot", fixtureSecrets["hubspot"], map[string]any{"public_url": d.signedURL})
+	id := conn["id"].(string)
+	shown := do(t, "GET", "/api/admin/mappings?connector_id="+id, p.adminKey, nil)
+	defaults, _ := shown.body["rules"].([]any)
+	if shown.body["defaults"] != true || len(defaults) == 0 || shown.body["version"] != 0.0 {
+		t.Fatalf("a connector on its defaults: %s", shown.raw)
+	}
+	r := post(t, base+"/api/webhook/hubspot?connector_id="+id, d)
+	want(t, r, 200)
+	settle(t, r)
+	inbox := do(t, "GET", "/api/admin/inbox?status=open", p.adminKey, nil)
+	items, _ := inbox.body["data"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("inbox %s", inbox.raw)
+	}
+	assigned := do(t, "POST", "/api/admin/inbox/"+items[0].(map[string]any)["id"].(string)+"/assign", p.adminKey,
+		map[string]any{"name": "every other event", "metric": "revenue", "value": "1", "op": "add"})
+	want(t, assigned, 200)
+	after := do(t, "GET", "/api/admin/mappings?connector_id="+id, p.adminKey, nil)
+	rules, _ := after.body["rules"].([]any)
+	if after.body["defaults"] == true || after.body["version"] != 1.0 || len(rules) != len(defaults)+1 {
+		t.Fatalf("after assigning: %s", after.raw)
+	}
+	for i, d := range defaults {
+		if rules[i].(map[string]any)["name"] != d.(map[string]any)["name"] {
+			t.Fatalf("rule %d is %v, want the default %v", i, rules[i], d)
+		}
+	}
+}

@@ -1,53 +1,38 @@
 package api
 
 import (
+	"context"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/intakehq/intake"
+	"github.com/redis/go-redis/v9"
 )
 
 // DefaultRateLimit is how many requests a key may make per window unless
 // the key or its project says otherwise.
 const DefaultRateLimit = 100
 
-// rateLimiter limits each API key to its own requests per window, counted in
-// a storage that all API processes share. Fiber's limiter takes one Max per
-// instance, so there is one instance per distinct limit, all counting under
-// the key's ID: changing a key's limit keeps its count.
+// RateCounter counts requests in fixed windows. Hit adds one request to
+// key's current window, starting the window when it is the first, and
+// returns the count so far and how long the window has left. It must
+// count atomically: every API process shares it.
+type RateCounter interface {
+	Hit(ctx context.Context, key string, window time.Duration) (count int64, left time.Duration, err error)
+}
+
+// rateLimiter limits each API key to its own requests per window. A
+// counter that fails refuses the request (503 with Retry-After): a limit
+// that lets everything through while Redis is down is no limit.
 type rateLimiter struct {
-	storage fiber.Storage
+	counter RateCounter
 	window  time.Duration
-	mu      sync.Mutex
-	byMax   map[int]fiber.Handler
 }
 
-func newRateLimiter(storage fiber.Storage, window time.Duration) *rateLimiter {
-	return &rateLimiter{storage: storage, window: window, byMax: map[int]fiber.Handler{}}
-}
-
-func (l *rateLimiter) handler(max int) fiber.Handler {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if h, ok := l.byMax[max]; ok {
-		return h
-	}
-	window := l.window
-	h := limiter.New(limiter.Config{
-		Max:          max,
-		Expiration:   window,
-		Storage:      l.storage,
-		KeyGenerator: func(c *fiber.Ctx) string { return "intake:rate:" + principal(c).KeyID },
-		LimitReached: func(c *fiber.Ctx) error {
-			return intake.Errorf(intake.ErrRateLimited, "this API key may make %d requests per %s; retry after %s seconds",
-				max, window, c.GetRespHeader(fiber.HeaderRetryAfter))
-		},
-	})
-	l.byMax[max] = h
-	return h
-}
+// rateTimeout bounds a count: an unreachable Redis answers 503 quickly.
+const rateTimeout = 2 * time.Second
 
 // limit applies the caller's key limit; it runs after require.
 func (l *rateLimiter) limit(c *fiber.Ctx) error {
@@ -59,25 +44,92 @@ func (l *rateLimiter) limit(c *fiber.Ctx) error {
 	if max <= 0 {
 		max = DefaultRateLimit
 	}
-	return l.handler(max)(c)
-}
-
-// storageErrors makes a failing limiter storage answer 503 unavailable
-// rather than 500: nothing was accepted and a retry may succeed.
-type storageErrors struct{ fiber.Storage }
-
-func (s storageErrors) Get(key string) ([]byte, error) {
-	v, err := s.Storage.Get(key)
-	return v, unavailable(err)
-}
-
-func (s storageErrors) Set(key string, val []byte, exp time.Duration) error {
-	return unavailable(s.Storage.Set(key, val, exp))
-}
-
-func unavailable(err error) error {
-	if err == nil {
-		return nil
+	ctx, cancel := context.WithTimeout(c.UserContext(), rateTimeout)
+	n, left, err := l.counter.Hit(ctx, "intake:rate:"+p.KeyID, l.window)
+	cancel()
+	if err != nil {
+		c.Set(fiber.HeaderRetryAfter, "1")
+		return &intake.Error{Code: intake.ErrUnavailable, Message: "the rate-limit store is unreachable; retry later"}
 	}
-	return &intake.Error{Code: intake.ErrUnavailable, Message: "the rate-limit store is unreachable; retry later"}
+	reset := max64(1, int64((left+time.Second-1)/time.Second))
+	c.Set("X-RateLimit-Limit", strconv.Itoa(max))
+	c.Set("X-RateLimit-Remaining", strconv.FormatInt(max64(0, int64(max)-n), 10))
+	c.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+	if n > int64(max) {
+		c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(reset, 10))
+		return intake.Errorf(intake.ErrRateLimited, "this API key may make %d requests per %s; retry after %d seconds", max, l.window, reset)
+	}
+	return c.Next()
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// memoryCounter counts in this process, for a single API process (intake
+// dev, tests).
+type memoryCounter struct {
+	mu      sync.Mutex
+	windows map[string]memoryWindow
+	swept   time.Time
+}
+
+type memoryWindow struct {
+	n    int64
+	ends time.Time
+}
+
+func newMemoryCounter() *memoryCounter { return &memoryCounter{windows: map[string]memoryWindow{}} }
+
+func (m *memoryCounter) Hit(_ context.Context, key string, window time.Duration) (int64, time.Duration, error) {
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if now.Sub(m.swept) > window {
+		// Forget ended windows, so that keys seen once do not accumulate.
+		for k, w := range m.windows {
+			if !w.ends.After(now) {
+				delete(m.windows, k)
+			}
+		}
+		m.swept = now
+	}
+	w := m.windows[key]
+	if !w.ends.After(now) {
+		w = memoryWindow{ends: now.Add(window)}
+	}
+	w.n++
+	m.windows[key] = w
+	return w.n, w.ends.Sub(now), nil
+}
+
+// redisCounter counts in Redis, shared by every API process: INCR and the
+// window's expiry in one script, one round trip, so that no replica's count
+// is lost to another's and no window outlives its expiry.
+type redisCounter struct{ rc redis.UniversalClient }
+
+// NewRedisCounter counts requests in the Redis that rc reaches.
+func NewRedisCounter(rc redis.UniversalClient) RateCounter { return redisCounter{rc} }
+
+var hitScript = redis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1])
+end
+return {n, left}`)
+
+func (r redisCounter) Hit(ctx context.Context, key string, window time.Duration) (int64, time.Duration, error) {
+	v, err := hitScript.Run(ctx, r.rc, []string{key}, window.Milliseconds()).Int64Slice()
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(v) != 2 {
+		return 0, 0, redis.Nil
+	}
+	return v[0], time.Duration(v[1]) * time.Millisecond, nil
 }

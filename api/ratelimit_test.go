@@ -6,11 +6,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-	redisstorage "github.com/gofiber/storage/redis/v3"
 	"github.com/intakehq/intake/api"
 	"github.com/redis/go-redis/v9"
 	"go.temporal.io/sdk/client"
@@ -18,9 +17,9 @@ import (
 
 // limitedServer is a second API on the shared store and Temporal, with a
 // short rate window so that recovery is quick to observe.
-func limitedServer(t *testing.T, storage fiber.Storage) string {
+func limitedServer(t *testing.T, counter api.RateCounter) string {
 	t.Helper()
-	srv := api.New(e2e.store, e2e.temporal, api.Options{AdminToken: adminToken, RateWindow: 2 * time.Second, RateStorage: storage})
+	srv := api.New(e2e.store, e2e.temporal, api.Options{AdminToken: adminToken, RateWindow: 2 * time.Second, RateCounter: counter})
 	base, stop, err := listen(srv)
 	if err != nil {
 		t.Fatal(err)
@@ -68,23 +67,29 @@ func TestRateLimitFromProject(t *testing.T) {
 	want(t, do(t, "POST", "/api/admin/projects", e2e.token, map[string]any{"name": "x", "rate_limit": 0}), 400)
 }
 
-// TestRateLimitSharedAcrossReplicas counts one key's requests across two API
-// processes through Redis, as intake serve does with INTAKE_REDIS_URL.
-func TestRateLimitSharedAcrossReplicas(t *testing.T) {
+// testRedis is the Redis of INTAKE_TEST_REDIS_URL, which CI sets.
+func testRedis(t *testing.T) *redis.Client {
+	t.Helper()
 	url := os.Getenv("INTAKE_TEST_REDIS_URL")
 	if url == "" {
-		t.Skip("set INTAKE_TEST_REDIS_URL to test the shared rate-limit store")
+		t.Skip("set INTAKE_TEST_REDIS_URL to test the shared rate-limit store (CI does)")
 	}
 	opts, err := redis.ParseURL(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rc := redis.NewClient(opts)
-	defer rc.Close()
+	t.Cleanup(func() { _ = rc.Close() })
 	if err := rc.Ping(context.Background()).Err(); err != nil {
 		t.Fatalf("INTAKE_TEST_REDIS_URL is set but Redis is unreachable: %v", err)
 	}
-	shared := redisstorage.NewFromConnection(rc)
+	return rc
+}
+
+// TestRateLimitSharedAcrossReplicas counts one key's requests across two API
+// processes through Redis, as intake serve does with INTAKE_REDIS_URL.
+func TestRateLimitSharedAcrossReplicas(t *testing.T) {
+	shared := api.NewRedisCounter(testRedis(t))
 	a, b := limitedServer(t, shared), limitedServer(t, shared)
 	p := newProject(t)
 	k := do(t, "POST", "/api/admin/keys", p.adminKey, map[string]any{"name": "shared", "rate_limit": 3})
@@ -97,6 +102,57 @@ func TestRateLimitSharedAcrossReplicas(t *testing.T) {
 		}
 	}
 	want(t, call(t, a, "POST", "/api/ingest/metric", key, `{"metric":"revenue","value":1}`), 429)
+}
+
+// TestRateLimitLosesNoCount: 30 requests at once through two replicas
+// against a limit of 10: exactly 10 pass (a read-then-write counter lets
+// more through).
+func TestRateLimitLosesNoCount(t *testing.T) {
+	shared := api.NewRedisCounter(testRedis(t))
+	servers := []string{limitedServer(t, shared), limitedServer(t, shared)}
+	p := newProject(t)
+	key := do(t, "POST", "/api/admin/keys", p.adminKey, map[string]any{"name": "burst", "rate_limit": 10}).str("key")
+	var wg sync.WaitGroup
+	statuses := make([]int, 30)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = call(t, servers[i%2], "GET", "/api/ingest/ing_missing", key, nil).status
+		}()
+	}
+	wg.Wait()
+	passed := 0
+	for _, st := range statuses {
+		if st != 429 {
+			passed++
+		}
+	}
+	if passed != 10 {
+		t.Fatalf("%d of 30 requests passed a limit of 10: %v", passed, statuses)
+	}
+}
+
+// TestRateLimitFailsClosed: with the rate-limit store unreachable, calls
+// are refused with 503 and Retry-After, and nothing is applied.
+func TestRateLimitFailsClosed(t *testing.T) {
+	gone, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := gone.Addr().String()
+	gone.Close() // a port nobody listens on
+	rc := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer rc.Close()
+	base := limitedServer(t, api.NewRedisCounter(rc))
+	p := newProject(t)
+	r := call(t, base, "POST", "/api/ingest/metric", p.ingestKey, `{"metric":"revenue","value":1}`)
+	if r.status != 503 || r.str("error") != "unavailable" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("with Redis down: %d %s %v", r.status, r.raw, r.header)
+	}
+	if n := len(p.points(t)); n != 0 {
+		t.Fatalf("%d points written with the limit unknown", n)
+	}
 }
 
 // TestInFlightLimitSheds503 holds the only in-flight slot with a call

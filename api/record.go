@@ -164,8 +164,6 @@ func (r record) text(name string, max int, required bool) (string, error) {
 	return s, nil
 }
 
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
-
 // optText is text that keeps the stored value when not sent.
 func (r record) optText(name string, max int) (*string, error) {
 	s, err := r.text(name, max, false)

@@ -19,9 +19,13 @@ const (
 )
 
 // zones caches loaded time zones: every SalesDash call needs its
-// connector's, and loading one reads the zone database.
+// connector's, and loading one reads the zone database. Only zones that
+// loaded are kept, so it holds at most the zone database's few hundred
+// names.
 var zones sync.Map
 
+// location loads the zone name. The name may be a Fiber string (a query
+// parameter) whose bytes the next request reuses: the cache keeps a copy.
 func location(name string) (*time.Location, error) {
 	if name == "" {
 		name = intake.DefaultTimezone
@@ -29,6 +33,7 @@ func location(name string) (*time.Location, error) {
 	if l, ok := zones.Load(name); ok {
 		return l.(*time.Location), nil
 	}
+	name = strings.Clone(name) // the location keeps its name too
 	l, err := time.LoadLocation(name)
 	if err == nil {
 		zones.Store(name, l)

@@ -4,11 +4,14 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
 	lru "github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/coalesce"
@@ -46,6 +49,7 @@ type Store interface {
 	ListTasks(ctx context.Context, projectID, source string, p store.Page) ([]store.Task, string, error)
 	LatestRules(ctx context.Context, scope store.RuleScope) ([]intake.Rule, int, error)
 	EditRules(ctx context.Context, scope store.RuleScope, edit func([]intake.Rule) ([]intake.Rule, error)) ([]intake.Rule, int, error)
+	EditRulesFrom(ctx context.Context, scope store.RuleScope, defaults []intake.Rule, edit func([]intake.Rule) ([]intake.Rule, error)) ([]intake.Rule, int, error)
 	salesStore
 }
 
@@ -90,9 +94,10 @@ type Options struct {
 	PublicURL string
 	// Clock replaces time.Now in tests.
 	Clock func() time.Time
-	// RateStorage counts requests per API key; share it (Redis) between
-	// API processes. In this process's memory when nil.
-	RateStorage fiber.Storage
+	// RateCounter counts requests per API key; share it (Redis, see
+	// NewRedisCounter) between API processes. In this process's memory
+	// when nil.
+	RateCounter RateCounter
 	// RateWindow is the rate limit's window: one minute unless a test
 	// shortens it.
 	RateWindow time.Duration
@@ -157,11 +162,11 @@ func New(st Store, tc client.Client, opts Options) *Server {
 	opts.defaults()
 	s := &Server{store: st, temporal: tc, opts: opts, clock: opts.Clock, rules: mapping.NewCache(256),
 		auth: newAuthenticator(st, opts.AdminToken, opts.KeyCacheTTL)}
-	var rateStorage fiber.Storage // nil: the limiter keeps counts in memory
-	if opts.RateStorage != nil {
-		rateStorage = storageErrors{opts.RateStorage}
+	counter := opts.RateCounter
+	if counter == nil {
+		counter = newMemoryCounter()
 	}
-	s.auth.then = newRateLimiter(rateStorage, opts.RateWindow).limit
+	s.auth.then = (&rateLimiter{counter: counter, window: opts.RateWindow}).limit
 	s.app = fiber.New(fiber.Config{
 		AppName:               "intake",
 		BodyLimit:             MaxBody,
@@ -178,6 +183,12 @@ func New(st Store, tc client.Client, opts Options) *Server {
 		ResultWait: opts.SyncWait, MaxCalls: opts.MaxCallsPerWorkflow,
 		AnsweredAtStart: func(kind string) bool { return kind == intake.KindWebhook }, Started: s.recordAccepted})
 	s.accepted.slots = make(chan struct{}, maxAcceptedWrites)
+	// First: a handler that panics answers 500 and leaves the process
+	// serving; the panic and its stack are logged.
+	s.app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+		opts.Logger.Error("handler panicked", "method", c.Method(), "path", c.Path(), "panic", fmt.Sprint(e),
+			"stack", string(debug.Stack()))
+	}}))
 	s.app.Use(httpMetrics(opts.Registry))
 	s.routes()
 	return s
@@ -259,6 +270,6 @@ func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 // Shutdown stops accepting calls and waits for those in flight.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.app.ShutdownWithContext(ctx)
-	s.accepted.wg.Wait()
+	s.accepted.stopRecording()
 	return err
 }

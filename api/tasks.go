@@ -57,7 +57,10 @@ func parseTask(o object) (intake.TaskInput, error) {
 	if t.ID, err = o.scalar("id", 200); err != nil {
 		return t, err
 	}
-	if t.Priority, err = o.scalar("priority", 40); err != nil {
+	// Dashello's own example flags a task with "priority": true.
+	if raw := string(o["priority"]); raw == "true" || raw == "false" {
+		t.Priority = raw
+	} else if t.Priority, err = o.scalar("priority", 40); err != nil {
 		return t, err
 	}
 	if raw, ok := o["dueDate"]; ok && !isNull(raw) {

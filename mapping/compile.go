@@ -134,8 +134,18 @@ func Compile(rules []intake.Rule, version int) (*Program, error) {
 }
 
 func compileOne(src string, as ...expr.Option) (*vm.Program, error) {
-	opts := append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxNodes)}, helpers...)
-	return expr.Compile(src, append(opts, as...)...)
+	opts := append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxNodes), expr.Patch(meter{}), stepHelper}, helpers...)
+	prog, err := expr.Compile(src, append(opts, as...)...)
+	if err != nil {
+		return nil, err
+	}
+	// A rule whose loops do not depend on the payload (over ranges, say)
+	// takes as many steps on every payload: over budget, it is refused now
+	// rather than failing every call.
+	if _, err := run(prog, Env{budget: &budget{}}); errors.Is(err, ErrOverBudget) {
+		return nil, err
+	}
+	return prog, nil
 }
 
 // locate turns expr's error into a CompileError with its position. An

@@ -79,6 +79,7 @@ func TestHelpers(t *testing.T) {
 		{"cents(payload.amount_paid, payload.currency)", 123.45},
 		{`cents(payload.jpy, "JPY")`, 500},
 		{`cents(payload.kwd, "KWD")`, 1.234},
+		{`cents(payload.jpy, "vnd")`, 500}, // the table FormatValue shows it with
 		{"sum(payload.lines, #.amount * #.quantity)", 350},
 		{`len(lower(trim(payload.name)))`, 8},
 		{`upper(payload.currency) == "USD" ? 1 : 0`, 1},
@@ -202,6 +203,62 @@ func TestRulesReportWhatTheyRead(t *testing.T) {
 	for leaf, want := range map[string]bool{"lines.0.amount": true, "totals.net": true, "totals.gross": false, "a.b": true, "a.c": false} {
 		if mapping.Covers(reads, leaf) != want {
 			t.Errorf("Covers(%v, %q) != %v", reads, leaf, want)
+		}
+	}
+}
+
+// TestRulesHaveALoopBudget: no rule takes more than MaxSteps loop steps on
+// a payload. A rule whose loops do not depend on the payload and run over
+// budget is refused when saved, at its loop; one whose loops run over the
+// payload's values fails on a payload that makes it run over, into its
+// outcome; closures keep their types.
+func TestRulesHaveALoopBudget(t *testing.T) {
+	_, err := mapping.Compile([]intake.Rule{rule("bomb", "", "revenue", `let r = 1..400; all(r, {all(r, {all(r, {true})})}) ? 1 : 0`)}, 1)
+	var ce mapping.CompileErrors
+	if !errors.As(err, &ce) || len(ce) != 1 || !strings.Contains(ce[0].Message, "loop steps") || ce[0].Field != "value" || ce[0].Line != 1 || ce[0].Column < 2 {
+		t.Fatalf("a payload-independent bomb: %v", err)
+	}
+	prog, err := mapping.Compile([]intake.Rule{rule("pairs", "", "revenue", `count(payload.xs, {all(payload.xs, {# > 0})}) * 1.0`)}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := func(n int) string {
+		return `{"xs": [` + strings.TrimSuffix(strings.Repeat("1,", n), ",") + `]}`
+	}
+	if out := prog.Eval(env(t, xs(100))); out[0].Error != "" || out[0].Value != 100 {
+		t.Fatalf("within budget: %+v", out[0])
+	}
+	if out := prog.Eval(env(t, xs(2000))); !strings.Contains(out[0].Error, "loop steps") || out[0].Matched {
+		t.Fatalf("4,000,000 steps: %+v", out[0])
+	}
+	// Each rule has its budget; and it is counted again for each payload.
+	if out := prog.Eval(env(t, xs(900))); out[0].Error != "" || out[0].Value != 900 {
+		t.Fatalf("810,000 steps after a payload over budget: %+v", out[0])
+	}
+	// Typed as before: a non-bool filter is still a compile error.
+	if _, err := mapping.Compile([]intake.Rule{rule("r", "", "revenue", `len(filter(payload.xs, {1 + 1})) * 1.0`)}, 1); err == nil {
+		t.Fatal("a filter whose closure is a number compiled")
+	}
+	sum, err := mapping.Compile([]intake.Rule{rule("r", "", "revenue", `sum(map(payload.lines, {num(.amount) * 2}))`)}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := sum.Eval(env(t, `{"lines": [{"amount": 1}, {"amount": "2.5"}]}`)); out[0].Error != "" || out[0].Value != 7 {
+		t.Fatalf("sum of a map: %+v", out[0])
+	}
+}
+
+// BenchmarkRuleAtItsBudget is the CPU a rule can take at most on one
+// payload: MaxSteps loop steps, then its error.
+func BenchmarkRuleAtItsBudget(b *testing.B) {
+	prog, err := mapping.Compile([]intake.Rule{rule("pairs", "", "revenue", `count(payload.xs, {all(payload.xs, {# > 0})}) * 1.0`)}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := env(b, `{"xs": [`+strings.TrimSuffix(strings.Repeat("1,", 5000), ",")+`]}`)
+	for b.Loop() {
+		if out := prog.Eval(e); out[0].Error == "" {
+			b.Fatal("the rule finished within its budget")
 		}
 	}
 }

@@ -17,6 +17,8 @@ type Env struct {
 	Payload map[string]any    `expr:"payload"`
 	Event   Event             `expr:"event"`
 	Headers map[string]string `expr:"headers"`
+	// budget counts the loop steps of the rule being evaluated.
+	budget *budget
 }
 
 // Event is the normalized event a call carries; for pushes that are not
@@ -32,25 +34,10 @@ type Event struct {
 // envRoots are the names a metric expression starts with.
 var envRoots = []string{"payload", "event", "headers"}
 
-// zeroDecimal are ISO 4217 currencies without minor units (Stripe's list).
-var zeroDecimal = map[string]bool{
-	"BIF": true, "CLP": true, "DJF": true, "GNF": true, "JPY": true, "KMF": true, "KRW": true, "MGA": true,
-	"PYG": true, "RWF": true, "UGX": true, "VND": true, "VUV": true, "XAF": true, "XOF": true, "XPF": true,
-}
-
-// threeDecimal are currencies with three minor digits.
-var threeDecimal = map[string]bool{"BHD": true, "JOD": true, "KWD": true, "OMR": true, "TND": true}
-
 // Cents converts an amount in minor units to major units for currency:
-// 12345 USD cents is 123.45, 500 JPY is 500.
+// 12345 USD cents is 123.45, 500 JPY is 500, 1234 KWD fils is 1.234.
 func Cents(amount float64, currency string) float64 {
-	switch c := strings.ToUpper(currency); {
-	case zeroDecimal[c]:
-		return amount
-	case threeDecimal[c]:
-		return amount / 1000
-	}
-	return amount / 100
+	return amount / math.Pow10(intake.MinorDigits(currency))
 }
 
 // toNumber reads JSON numbers, numeric strings and booleans as float64.

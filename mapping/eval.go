@@ -3,6 +3,7 @@ package mapping
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -37,6 +38,7 @@ func (p *Program) Eval(env Env) []Outcome {
 		}
 		o := Outcome{Rule: c.rule.Name, RuleID: c.rule.ID, Op: c.rule.Op, SourceField: c.rule.SourceField,
 			Metric: c.rule.Metric, Reads: c.reads, Create: c.rule.Create, Unit: c.rule.Unit}
+		env.budget = &budget{} // each rule has its own MaxSteps
 		if err := c.eval(env, &o); err != nil {
 			o.Matched, o.Error = false, err.Error()
 		}
@@ -67,6 +69,9 @@ func (c compiled) eval(env Env, o *Outcome) error {
 	f, ok := v.(float64)
 	if !ok {
 		return fmt.Errorf("value: %v is not a number", v)
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Errorf("value: %v is not a finite number", f)
 	}
 	o.Value = f
 	if c.metric != nil {

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/intakehq/intake"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // InboxFilter narrows an inbox list.
@@ -32,14 +34,19 @@ func (s *Store) GetInboxItem(ctx context.Context, projectID, id string) (InboxIt
 	return it, notFound(err, "inbox item")
 }
 
-// DismissInboxItem marks an open item dismissed; dismissing twice is a no-op.
+// DismissInboxItem marks an open item dismissed; dismissing twice is a
+// no-op, and an item a replay resolved stays resolved (a conflict).
 func (s *Store) DismissInboxItem(ctx context.Context, projectID, id string) (InboxItem, error) {
-	it, err := s.GetInboxItem(ctx, projectID, id)
-	if err != nil || it.Status == InboxDismissed {
-		return it, err
+	now := time.Now().UTC()
+	res := s.db.WithContext(ctx).Model(&InboxItem{}).Where("project_id = ? AND id = ? AND status = ?", projectID, id, InboxOpen).
+		Updates(map[string]any{"status": InboxDismissed, "updated_at": now})
+	if res.Error != nil {
+		return InboxItem{}, res.Error
 	}
-	it.Status, it.UpdatedAt = InboxDismissed, time.Now().UTC()
-	err = s.db.WithContext(ctx).Model(&it).Updates(map[string]any{"status": it.Status, "updated_at": it.UpdatedAt}).Error
+	it, err := s.GetInboxItem(ctx, projectID, id)
+	if err == nil && it.Status == InboxResolved {
+		return it, intake.Errorf(intake.ErrConflict, "inbox item %s is resolved", id)
+	}
 	return it, err
 }
 
@@ -52,12 +59,21 @@ func (s *Store) GetMetric(ctx context.Context, projectID, id string) (Metric, er
 
 // settleInboxItem records a replay's outcome on its item: resolved, with the
 // replaying call, when nothing is left unmatched; else open with the reason.
+//
+// Only an open item is settled: when another replay resolved it, or an
+// admin dismissed it, since this transaction read it, settling fails and
+// the transaction rolls back (whatever the replay applied with it), to be
+// tried again and find the item settled.
 func settleInboxItem(tx *gorm.DB, c intake.Call, id, reason string) error {
 	updates := map[string]any{"reason": reason, "updated_at": time.Now().UTC()}
 	if reason == "" {
 		updates["status"], updates["resolved_by"] = InboxResolved, c.IngestID
 	}
-	return tx.Model(&InboxItem{}).Where("project_id = ? AND id = ?", c.ProjectID, id).Updates(updates).Error
+	res := tx.Model(&InboxItem{}).Where("project_id = ? AND id = ? AND status = ?", c.ProjectID, id, InboxOpen).Updates(updates)
+	if res.Error == nil && res.RowsAffected != 1 {
+		return fmt.Errorf("inbox item %s: %w", id, errClaimed)
+	}
+	return res.Error
 }
 
 // SettleInboxItem records a replay's outcome on an item (see
@@ -82,9 +98,16 @@ func (t *Tx) ReplayMetricItem(c intake.Call, itemID string, in intake.MetricInpu
 }
 
 // InboxItem returns a project's inbox item as this transaction sees it.
+// On PostgreSQL the row is locked until the transaction ends, so that two
+// replays of one item run one after the other, the second finding it
+// settled.
 func (t *Tx) InboxItem(projectID, id string) (InboxItem, error) {
 	var it InboxItem
-	err := t.db.Where("project_id = ? AND id = ?", projectID, id).Take(&it).Error
+	q := t.db
+	if t.postgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	err := q.Where("project_id = ? AND id = ?", projectID, id).Take(&it).Error
 	return it, notFound(err, "inbox item")
 }
 

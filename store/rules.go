@@ -54,6 +54,13 @@ func latestRules(tx *gorm.DB, scope RuleScope) ([]intake.Rule, int, error) {
 // next version, in one transaction. Two concurrent edits cannot both win:
 // the loser gets a conflict and may retry.
 func (s *Store) EditRules(ctx context.Context, scope RuleScope, edit func([]intake.Rule) ([]intake.Rule, error)) ([]intake.Rule, int, error) {
+	return s.EditRulesFrom(ctx, scope, nil, edit)
+}
+
+// EditRulesFrom is EditRules from defaults when the scope never saved a
+// rule set: a connector running on its provider's default rules keeps
+// them when a rule is added, changed or deleted.
+func (s *Store) EditRulesFrom(ctx context.Context, scope RuleScope, defaults []intake.Rule, edit func([]intake.Rule) ([]intake.Rule, error)) ([]intake.Rule, int, error) {
 	var rules []intake.Rule
 	var version int
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -61,12 +68,19 @@ func (s *Store) EditRules(ctx context.Context, scope RuleScope, edit func([]inta
 		if err != nil {
 			return err
 		}
+		if v == 0 {
+			current = defaults
+		}
 		if rules, err = edit(current); err != nil {
 			return err
 		}
 		raw, err := json.Marshal(rules)
 		if err != nil {
 			return err
+		}
+		if was, _ := json.Marshal(current); v > 0 && string(was) == string(raw) {
+			version = v // nothing changed: no new version
+			return nil
 		}
 		version = v + 1
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&RuleSet{

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	redisstorage "github.com/gofiber/storage/redis/v3"
 	"github.com/intakehq/intake/api"
 	"github.com/intakehq/intake/config"
 	"github.com/intakehq/intake/store"
@@ -135,7 +134,7 @@ func runServe(ctx context.Context, cfg config.Config) error {
 			return err
 		}
 		defer rc.Close()
-		opts.RateStorage = redisstorage.NewFromConnection(rc)
+		opts.RateCounter = api.NewRedisCounter(rc)
 	}
 	srv := api.New(st, tc, opts)
 	log.Info("intake serve listening", "addr", cfg.HTTPAddr, "temporal", cfg.TemporalAddress)

@@ -1,0 +1,69 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/store"
+	"github.com/intakehq/intake/store/storetest"
+)
+
+// TestReplayingAFailedCallAppliesItAsItsKind: a metric call that failed
+// for good (its metric was missing a key the rule needs, say) is an inbox
+// item holding its input; replaying it once its cause is fixed applies the
+// call as a metric call, once, and resolves the item.
+func TestReplayingAFailedCallAppliesItAsItsKind(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	p := store.Project{ID: intake.NewID("p"), Name: "Acme"}
+	key := store.APIKey{ID: intake.NewID("key"), Name: "k", Scope: "admin", Hash: intake.HashAPIKey(intake.NewAPIKey()), Prefix: "ik_x"}
+	if err := st.CreateProject(ctx, &p, &key); err != nil {
+		t.Fatal(err)
+	}
+	m := store.Metric{ID: intake.NewID("m"), ProjectID: p.ID, Key: "revenue", Name: "Revenue", Unit: "USD", Value: 10}
+	if err := st.CreateMetric(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	a := &Activities{Store: st}
+	call, err := Metric.Call(intake.Call{IngestID: intake.NewID("ing"), ProjectID: p.ID, Source: "crm", ReceivedAt: time.Now()},
+		intake.MetricInput{Metric: "revenue", Value: 5, Op: intake.OpAdd, Timestamp: time.Now(), Source: "crm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := st.ApplyCalls(ctx, []intake.Call{call}, 1, func(*store.Tx, intake.Call) (any, error) {
+		return nil, intake.Invalid("value", "refused for the test")
+	})
+	if err != nil || outs[0].Error == nil {
+		t.Fatalf("the failing call: %+v, %v", outs, err)
+	}
+	items, _, err := st.ListInbox(ctx, p.ID, store.InboxFilter{}, store.Page{})
+	if err != nil || len(items) != 1 || !items[0].Failed {
+		t.Fatalf("inbox %+v, %v", items, err)
+	}
+	for run := range 2 {
+		replay, err := Replay.Call(intake.Call{IngestID: "rpl_" + items[0].ID, ProjectID: p.ID, ReceivedAt: time.Now()},
+			ReplayInput{ItemID: items[0].ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs, err := a.apply(ctx, []intake.Call{replay}, 1)
+		if err != nil || outs[0].Error != nil {
+			t.Fatalf("replay %d: %+v, %v", run, outs, err)
+		}
+		var res ReplayItemResult
+		if err := json.Unmarshal(outs[0].Result, &res); err != nil || !res.Resolved {
+			t.Fatalf("replay %d: %s", run, outs[0].Result)
+		}
+	}
+	got, err := st.GetMetric(ctx, p.ID, m.ID)
+	if err != nil || got.Value != 15 {
+		t.Fatalf("value %v, %v: want 15 (the replayed call applied once)", got.Value, err)
+	}
+	it, err := st.GetInboxItem(ctx, p.ID, items[0].ID)
+	if err != nil || it.Status != store.InboxResolved {
+		t.Fatalf("item %+v, %v", it, err)
+	}
+}
