@@ -30,12 +30,16 @@ type accepted struct {
 
 // recordAccepted records the calls of a started workflow as processing,
 // acceptDelay after the start, so that /api/admin/calls lists the calls
-// that are not done yet. It adds nothing to the callers' wait. When the
+// that are not done yet; a workflow whose outcomes came back by then needs
+// no record. It adds nothing to the callers' wait. When the
 // database is slow and maxAcceptedWrites are already under way, or the
 // server is shutting down, the record is skipped: the calls are durable in
 // Temporal all the same, and listed once their workflow records them.
-func (s *Server) recordAccepted(workflowID string, calls []intake.Call) {
+func (s *Server) recordAccepted(workflowID string, calls []intake.Call, finished func() bool) {
 	time.AfterFunc(acceptDelay, func() {
+		if finished() {
+			return // applied, and recorded so by its workflow
+		}
 		s.accepted.mu.Lock()
 		if s.accepted.closed {
 			s.accepted.mu.Unlock()

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +38,15 @@ type authenticator struct {
 	store      keyStore
 	adminToken string
 	cache      *lru.LRU[string, cachedKey]
+	// misses holds the hashes no key has, apart from cache, so that
+	// random well-formed keys neither evict real ones nor cost a query
+	// each time they are tried again.
+	misses *lru.LRU[string, struct{}]
+	// failures counts each client's failed authentications; past
+	// maxFailures a window, a key not known already is refused without
+	// a lookup.
+	failures    *memoryCounter
+	maxFailures int
 	// lookups collapses concurrent lookups of one key: when its cache
 	// entry expires under load, one query answers every waiting request.
 	lookups singleflight.Group
@@ -46,19 +56,35 @@ type authenticator struct {
 	then fiber.Handler
 }
 
-func newAuthenticator(s keyStore, adminToken string, ttl time.Duration) *authenticator {
+// failureWindow is the window of each client's failed authentications.
+const failureWindow = time.Minute
+
+func newAuthenticator(s keyStore, adminToken string, ttl time.Duration, maxFailures int) *authenticator {
 	return &authenticator{
-		store:      s,
-		adminToken: adminToken,
-		cache:      lru.NewLRU[string, cachedKey](keyCacheSize, nil, ttl),
-		now:        time.Now,
-		then:       func(c *fiber.Ctx) error { return c.Next() },
+		store:       s,
+		adminToken:  adminToken,
+		cache:       lru.NewLRU[string, cachedKey](keyCacheSize, nil, ttl),
+		misses:      lru.NewLRU[string, struct{}](keyCacheSize, nil, ttl),
+		failures:    newMemoryCounter(),
+		maxFailures: maxFailures,
+		now:         time.Now,
+		then:        func(c *fiber.Ctx) error { return c.Next() },
 	}
 }
 
 var errBadKey = intake.Errorf(intake.ErrInvalidAPIKey, "missing or invalid API key: send Authorization: Bearer ik_…")
 
-func (a *authenticator) principal(ctx context.Context, header string) (intake.Principal, error) {
+// principal authenticates the Authorization header of a request from
+// client (its address).
+func (a *authenticator) principal(ctx context.Context, header, client string) (intake.Principal, error) {
+	p, err := a.check(ctx, header, client)
+	if errors.Is(err, errBadKey) {
+		_, _, _ = a.failures.Hit(ctx, client, failureWindow)
+	}
+	return p, err
+}
+
+func (a *authenticator) check(ctx context.Context, header, client string) (intake.Principal, error) {
 	token, ok := strings.CutPrefix(header, "Bearer ")
 	token = strings.TrimSpace(token)
 	if !ok || token == "" {
@@ -72,7 +98,14 @@ func (a *authenticator) principal(ctx context.Context, header string) (intake.Pr
 	}
 	hash := intake.HashAPIKey(token)
 	entry, ok := a.cache.Get(hash)
+	if !ok && a.misses.Contains(hash) {
+		return intake.Principal{}, errBadKey
+	}
 	if !ok {
+		if n, left := a.failures.count(client); n >= int64(a.maxFailures) {
+			return intake.Principal{}, &intake.Error{Code: intake.ErrRateLimited, Details: retryAfter(left),
+				Message: "too many failed authentications from this address; retry later"}
+		}
 		v, err, _ := a.lookups.Do(hash, func() (any, error) { return a.lookup(context.WithoutCancel(ctx), hash) })
 		if err != nil {
 			return intake.Principal{}, err
@@ -101,6 +134,9 @@ func (a *authenticator) lookup(ctx context.Context, hash string) (cachedKey, err
 		}
 	case intake.ErrorCode(err) != intake.ErrNotFound:
 		return entry, err
+	default:
+		a.misses.Add(hash, struct{}{})
+		return entry, nil
 	}
 	a.cache.Add(hash, entry)
 	return entry, nil
@@ -127,6 +163,11 @@ func (a *authenticator) load(ctx context.Context, k store.APIKey) (cachedKey, er
 // forget evicts a key from the cache, after it was revoked here.
 func (a *authenticator) forget(hash string) { a.cache.Remove(hash) }
 
+// retryAfter is the details of a refusal that lasts left.
+func retryAfter(left time.Duration) map[string]int64 {
+	return map[string]int64{"retry_after": max64(1, int64((left+time.Second-1)/time.Second))}
+}
+
 // access is what a route requires of its caller.
 type access int
 
@@ -141,8 +182,14 @@ const principalKey = "intake.principal"
 // require authenticates the caller and checks it may use the route.
 func (a *authenticator) require(need access) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := a.principal(c.UserContext(), c.Get(fiber.HeaderAuthorization))
+		p, err := a.principal(c.UserContext(), c.Get(fiber.HeaderAuthorization), c.IP())
 		if err != nil {
+			var e *intake.Error
+			if errors.As(err, &e) && e.Code == intake.ErrRateLimited {
+				if d, ok := e.Details.(map[string]int64); ok {
+					c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(d["retry_after"], 10))
+				}
+			}
 			return err
 		}
 		switch {

@@ -41,7 +41,39 @@ var connectorSettings = map[string]func(string) error{
 		}
 		return nil
 	},
-	"signature_header": anyString, "event_id_path": anyString, "event_id_header": anyString, "event_type_path": anyString,
+	"signature_scheme": func(v string) error {
+		if v != "hmac" && v != "standard" {
+			return errorString(`must be "hmac" (an HMAC of the body) or "standard" (Standard Webhooks)`)
+		}
+		return nil
+	},
+	// The event id must be signed, or a captured delivery could be
+	// replayed under new ids: from the body (event_id_path), or Standard
+	// Webhooks' webhook-id. An unsigned header is refused.
+	"event_id_header": func(v string) error {
+		if !strings.EqualFold(v, connectors.StandardID) {
+			return errorString(`must be "webhook-id", signed with signature_scheme "standard"; an unsigned header would let a ` +
+				`captured delivery be replayed under new ids (use event_id_path for an id in the body)`)
+		}
+		return nil
+	},
+	"signature_header": func(v string) error {
+		if credentialHeader(v) && !strings.Contains(strings.ToLower(v), "signature") {
+			return errorString("must not be a credential header")
+		}
+		return nil
+	},
+	"event_id_path": anyString, "event_type_path": anyString,
+}
+
+// credentialHeader reports a header that carries a credential, which no
+// setting may expose (as an event id, to rules).
+func credentialHeader(name string) bool {
+	switch strings.ToLower(name) {
+	case "authorization", "proxy-authorization", "cookie", "x-api-key":
+		return true
+	}
+	return strings.Contains(strings.ToLower(name), "signature")
 }
 
 func anyString(string) error { return nil }
@@ -106,6 +138,9 @@ func parseSettings(o object) (map[string]string, error) {
 		}
 		out[k] = str
 	}
+	if out["event_id_header"] != "" && out["signature_scheme"] != "standard" {
+		return nil, intake.Invalid("settings.event_id_header", `settings.event_id_header is only signed with signature_scheme "standard"`)
+	}
 	return out, nil
 }
 
@@ -136,6 +171,9 @@ func (s *Server) createConnector(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if settings["signature_scheme"] == "standard" && secret == "" {
+		return intake.Invalid("secret", `signature_scheme "standard" needs the signing secret (whsec_… or the key itself)`)
+	}
 	limit, err := o.rateLimit()
 	if err != nil {
 		return err
@@ -146,7 +184,9 @@ func (s *Server) createConnector(c *fiber.Ctx) error {
 		Settings: string(raw), Enabled: true}
 	var key *store.APIKey
 	var plain string
-	if typ == connectors.Generic.Name || typ == intake.SalesDash {
+	// A connector verified by its signature needs no key: one would be a
+	// second credential that outlives the secret's rotation.
+	if typ == connectors.Generic.Name && secret == "" || typ == intake.SalesDash {
 		plain = intake.NewAPIKey()
 		k := newKeyRow(plain, name+" (connector)", intake.ScopeIngest, nil)
 		k.ProjectID, k.ConnectorID, k.RateLimit = p.ProjectID, conn.ID, limit

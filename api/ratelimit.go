@@ -84,6 +84,18 @@ type memoryWindow struct {
 
 func newMemoryCounter() *memoryCounter { return &memoryCounter{windows: map[string]memoryWindow{}} }
 
+// count is key's count in its current window, and the time it has left.
+func (m *memoryCounter) count(key string) (int64, time.Duration) {
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w, ok := m.windows[key]
+	if !ok || !w.ends.After(now) {
+		return 0, 0
+	}
+	return w.n, w.ends.Sub(now)
+}
+
 func (m *memoryCounter) Hit(_ context.Context, key string, window time.Duration) (int64, time.Duration, error) {
 	now := time.Now()
 	m.mu.Lock()

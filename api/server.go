@@ -101,6 +101,10 @@ type Options struct {
 	// RateWindow is the rate limit's window: one minute unless a test
 	// shortens it.
 	RateWindow time.Duration
+	// MaxAuthFailures is how many failed authentications a client address
+	// may make a minute; past it, keys not known already are refused (429)
+	// without a database lookup. DefaultMaxAuthFailures when 0.
+	MaxAuthFailures int
 	// MaxInFlight caps the ingest and webhook calls this process works on
 	// at once; past it calls get 503 with Retry-After. DefaultMaxInFlight
 	// when 0.
@@ -132,6 +136,9 @@ func (o *Options) defaults() {
 	if o.RateWindow <= 0 {
 		o.RateWindow = time.Minute
 	}
+	if o.MaxAuthFailures <= 0 {
+		o.MaxAuthFailures = DefaultMaxAuthFailures
+	}
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = DefaultMaxInFlight
 	}
@@ -154,6 +161,10 @@ type Server struct {
 	clock             func() time.Time
 }
 
+// DefaultMaxAuthFailures is the failed authentications a client address
+// may make a minute before unknown keys are refused without a lookup.
+const DefaultMaxAuthFailures = 50
+
 // MaxBody is the largest request body accepted by any route.
 const MaxBody = 5 << 20
 
@@ -161,7 +172,7 @@ const MaxBody = 5 << 20
 func New(st Store, tc client.Client, opts Options) *Server {
 	opts.defaults()
 	s := &Server{store: st, temporal: tc, opts: opts, clock: opts.Clock, rules: mapping.NewCache(256),
-		auth: newAuthenticator(st, opts.AdminToken, opts.KeyCacheTTL)}
+		auth: newAuthenticator(st, opts.AdminToken, opts.KeyCacheTTL, opts.MaxAuthFailures)}
 	counter := opts.RateCounter
 	if counter == nil {
 		counter = newMemoryCounter()

@@ -86,7 +86,7 @@ func (s *Server) authenticateDelivery(c *fiber.Ctx, p connectors.Provider, conn 
 		if p.Name != connectors.Generic.Name {
 			return badSig // never fall open
 		}
-		pr, err := s.auth.principal(c.UserContext(), c.Get(fiber.HeaderAuthorization))
+		pr, err := s.auth.principal(c.UserContext(), c.Get(fiber.HeaderAuthorization), c.IP())
 		if err != nil {
 			return err
 		}

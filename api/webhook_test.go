@@ -2,14 +2,19 @@ package api_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/api"
 	"github.com/intakehq/intake/store"
 )
@@ -273,7 +278,10 @@ func TestGenericConnector(t *testing.T) {
 	other := delivery{body: body.body, headers: []string{"Authorization", "Bearer " + p.ingestKey}}
 	want(t, post(t, url, other), 401)
 
-	signed := newConnector(t, p, "generic", fixtureSecrets["generic"], map[string]any{"event_id_header": "X-Event-Id", "unmatched": "reject"})
+	signed := newConnector(t, p, "generic", fixtureSecrets["generic"], map[string]any{"unmatched": "reject"})
+	if signed["key"] != nil {
+		t.Fatalf("a signed generic connector got a key: %v", signed)
+	}
 	d := loadFixture(t, "generic", "order.completed")
 	r := post(t, base+"/api/webhook/generic?connector_id="+signed["id"].(string), d)
 	want(t, r, 404)
@@ -290,5 +298,61 @@ func TestQuickBooksReportPush(t *testing.T) {
 	want(t, r, 200)
 	if got := metricsByName(t, p)["Monthly Revenue"]; got != " 85000" || r.body["inboxed"] != false {
 		t.Fatalf("Monthly Revenue = %q; answer %s", got, r.raw)
+	}
+}
+
+// standardDelivery signs body the Standard Webhooks way for msgID at ts.
+func standardDelivery(key []byte, msgID string, ts time.Time, body string) delivery {
+	stamp := strconv.FormatInt(ts.Unix(), 10)
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(msgID + "." + stamp + "." + body))
+	sig := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	return delivery{body: []byte(body), headers: []string{"webhook-id", msgID, "webhook-timestamp", stamp, "webhook-signature", "v1,bm90IGl0 " + sig}}
+}
+
+// TestGenericStandardWebhooks: a generic connector with signature_scheme
+// "standard" verifies Standard Webhooks signatures (whsec_ secrets, a list
+// of signatures, a 5-minute window) and takes the signed webhook-id as the
+// event id: a redelivery is one event, and a captured delivery can be
+// replayed neither under another id nor later. An unsigned event id header
+// is refused.
+func TestGenericStandardWebhooks(t *testing.T) {
+	base := webhookServer(t)
+	p := newProject(t)
+	key := []byte("a Standard Webhooks signing key, 32+ bytes")
+	conn := newConnector(t, p, "generic", "whsec_"+base64.StdEncoding.EncodeToString(key), map[string]any{"signature_scheme": "standard"})
+	url := base + "/api/webhook/generic?connector_id=" + conn["id"].(string)
+	want(t, do(t, "POST", "/api/admin/mappings", p.adminKey, map[string]any{"connector_id": conn["id"], "rules": []any{
+		map[string]any{"name": "orders", "metric": "revenue", "value": "payload.total", "op": "add"}}}), 201)
+	now := time.Unix(1767261600, 0).Add(30 * time.Second) // webhookServer's clock
+	body := `{"type": "order.completed", "total": 10}`
+	d := standardDelivery(key, "msg_1", now, body)
+	for range 2 {
+		r := post(t, url, d)
+		want(t, r, 200)
+		settle(t, r)
+		if ev := r.body["events"].([]any)[0].(map[string]any); ev["ingest_id"] != intake.EventIngestID(conn["id"].(string), "msg_1") {
+			t.Fatalf("the event id is not webhook-id: %s", r.raw)
+		}
+	}
+	if pts := p.points(t); len(pts) != 1 || pts[0].Value != 10 {
+		t.Fatalf("points %+v: a redelivery of msg_1 should be one event", pts)
+	}
+	renamed := d
+	renamed.headers = append([]string(nil), d.headers...)
+	renamed.headers[1] = "msg_2" // the same signature under another id
+	want(t, post(t, url, renamed), 401)
+	want(t, post(t, url, standardDelivery(key, "msg_3", now.Add(-10*time.Minute), body)), 401)
+	want(t, post(t, url, standardDelivery([]byte("another key"), "msg_4", now, body)), 401)
+
+	for _, settings := range []map[string]any{
+		{"event_id_header": "X-Event-Id"},
+		{"signature_scheme": "standard", "event_id_header": "Authorization"},
+		{"signature_scheme": "hmac", "event_id_header": "webhook-id"},
+	} {
+		r := do(t, "POST", "/api/admin/connectors", p.adminKey, map[string]any{"type": "generic", "name": "g", "secret": "s", "settings": settings})
+		if r.status != 400 || !strings.Contains(r.str("message"), "event_id_header") {
+			t.Fatalf("settings %v: %d %s", settings, r.status, r.raw)
+		}
 	}
 }

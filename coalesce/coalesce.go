@@ -53,8 +53,11 @@ type Options struct {
 	AnsweredAtStart func(kind string) bool
 	// Started, when set, is told of each workflow started and the calls it
 	// carries, after their callers have been told: the API records them
-	// as accepted. It runs on its own goroutine.
-	Started func(workflowID string, calls []intake.Call)
+	// as accepted. It runs on its own goroutine. finished reports, when
+	// asked later, whether the workflow has completed and its outcomes
+	// came back (always false for lanes answered at start, whose outcomes
+	// nobody awaits).
+	Started func(workflowID string, calls []intake.Call, finished func() bool)
 }
 
 // Defaults of Options. The ingest ids a workflow carries are one search
@@ -313,14 +316,22 @@ func (s *Starter) run(k lane, q *queue, g *group) {
 		s.release(k, q)
 		return
 	}
+	answeredAtStart := s.o.AnsweredAtStart != nil && s.o.AnsweredAtStart(k.kind)
 	if s.o.Started != nil {
 		calls := make([]intake.Call, len(g.entries))
 		for i, e := range g.entries {
 			calls[i] = e.call
 		}
-		go s.o.Started(g.id, calls)
+		go s.o.Started(g.id, calls, func() bool {
+			select {
+			case <-g.done:
+				return !answeredAtStart && g.err == nil
+			default:
+				return false
+			}
+		})
 	}
-	if s.o.AnsweredAtStart != nil && s.o.AnsweredAtStart(k.kind) {
+	if answeredAtStart {
 		close(g.done)
 		s.release(k, q)
 		return

@@ -41,9 +41,24 @@ func (s *Store) ListCalls(ctx context.Context, projectID string, f CallFilter, p
 // AcceptCalls records calls whose workflow has started as processing, so
 // that they are listed before they are done. A call an earlier run already
 // recorded keeps its row.
+//
+// The rows that exist are read first: a read takes no write lock (SQLite
+// has one for the whole database), and most calls are done by the time
+// they are recorded.
 func (s *Store) AcceptCalls(ctx context.Context, workflowID string, calls []intake.Call) error {
-	rows := make([]Call, 0, len(calls))
+	ids := make([]string, len(calls))
+	for i, c := range calls {
+		ids[i] = c.IngestID
+	}
+	var existing []string
+	if err := s.db.WithContext(ctx).Model(&Call{}).Where("ingest_id IN ?", ids).Pluck("ingest_id", &existing).Error; err != nil {
+		return err
+	}
 	seen := make(map[string]bool, len(calls))
+	for _, id := range existing {
+		seen[id] = true
+	}
+	rows := make([]Call, 0, len(calls))
 	for _, c := range calls {
 		if seen[c.IngestID] {
 			continue
@@ -51,6 +66,9 @@ func (s *Store) AcceptCalls(ctx context.Context, workflowID string, calls []inta
 		seen[c.IngestID] = true
 		c.WorkflowID = workflowID
 		rows = append(rows, callRow(c, intake.StatusProcessing))
+	}
+	if len(rows) == 0 {
+		return nil
 	}
 	return s.db.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "ingest_id"}}, DoNothing: true}).
 		CreateInBatches(rows, s.rowsPerInsert()).Error
