@@ -33,6 +33,10 @@ type Principal struct {
 	// RateLimit is the key's requests per minute: its own, else its
 	// project's, else 0 for the default.
 	RateLimit int
+	// ProjectRateLimit is the project's requests per minute, counted over
+	// all its keys and connectors: a ceiling no key's own limit lifts. 0
+	// when the instance admin set none.
+	ProjectRateLimit int
 	// ConnectorID is set when the key is a connector's own.
 	ConnectorID string
 }

@@ -115,13 +115,21 @@ type TasksInput struct {
 	Tasks []intake.TaskInput `json:"tasks"`
 }
 
-func applyMetric(_ *Activities, tx *store.Tx, c intake.Call, in intake.MetricInput) (intake.MetricResult, error) {
+func applyMetric(a *Activities, tx *store.Tx, c intake.Call, in intake.MetricInput) (intake.MetricResult, error) {
+	in, err := a.byRules(tx, c, in)
+	if err != nil {
+		return intake.MetricResult{}, err
+	}
 	return tx.ApplyMetric(c, 0, in)
 }
 
-func applyMetrics(_ *Activities, tx *store.Tx, c intake.Call, in MetricsInput) ([]intake.MetricResult, error) {
+func applyMetrics(a *Activities, tx *store.Tx, c intake.Call, in MetricsInput) ([]intake.MetricResult, error) {
 	out := make([]intake.MetricResult, len(in.Metrics))
 	for i, m := range in.Metrics {
+		m, err := a.byRules(tx, c, m)
+		if err != nil {
+			return nil, err
+		}
 		r, err := tx.ApplyMetric(c, i, m)
 		if err != nil {
 			return nil, err

@@ -75,6 +75,9 @@ func applyReplay(a *Activities, tx *store.Tx, c intake.Call, in ReplayInput) (Re
 	if err != nil {
 		return ReplayItemResult{}, err
 	}
+	if m, err = a.byRules(tx, c, m); err != nil {
+		return ReplayItemResult{}, err
+	}
 	res, err := tx.ReplayMetricItem(c, item.ID, m)
 	return ReplayItemResult{Resolved: err == nil && res.Outcome == intake.OutcomeUpdated, Reason: res.Message}, err
 }
@@ -164,7 +167,7 @@ func (a *Activities) SelectReplay(ctx context.Context, in SelectReplayInput) (Se
 			scope = store.RuleScope{ProjectID: in.ProjectID, ConnectorID: it.ConnectorID}
 		}
 		v, ok := versions[scope]
-		if !ok && (it.Kind == intake.KindData || it.Kind == intake.KindWebhook) {
+		if !ok && !it.Failed { // every other item is matched by rules (metric pushes too, when no metric matches)
 			if _, v, err = a.Store.LatestRules(ctx, scope); err != nil {
 				return out, err
 			}

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/intakehq/intake"
@@ -36,4 +37,42 @@ func (a *Activities) program(tx *store.Tx, scope store.RuleScope, provider strin
 		return nil, err
 	}
 	return RulesInForce(a.rules(), scope, provider, saved, version)
+}
+
+// byRules is the update a metric push makes. A metric is matched by its id,
+// key or name, or else by a mapping rule of the push's source: the rules
+// see the push's body as payload (event.type "metric"), and the first rule
+// that matches names the metric and gives the value, op and time. With no
+// metric and no rule matching, the push is unchanged (and goes to the
+// inbox).
+func (a *Activities) byRules(tx *store.Tx, c intake.Call, in intake.MetricInput) (intake.MetricInput, error) {
+	if in.Create != nil || in.Raw == "" {
+		return in, nil
+	}
+	if known, err := tx.KnowsMetric(c.ProjectID, in.Metric); err != nil || known {
+		return in, err
+	}
+	saved, version, err := tx.LatestRules(store.RuleScope{ProjectID: c.ProjectID, Source: in.Source})
+	if err != nil || version == 0 {
+		return in, err
+	}
+	prog, err := RulesInForce(a.rules(), store.RuleScope{ProjectID: c.ProjectID, Source: in.Source}, in.Source, saved, version)
+	if err != nil {
+		return in, err
+	}
+	var payload map[string]any
+	if json.Unmarshal([]byte(in.Raw), &payload) != nil {
+		return in, nil
+	}
+	outcomes := prog.Eval(mapping.DataEnv(payload, in.Source, intake.KindMetric, c.IngestID, in.Timestamp))
+	d := decide(in.Source, in.Raw, in.Timestamp, c.ReceivedAt, payload, outcomes, version, false)
+	if len(d.Updates) == 0 {
+		return in, nil
+	}
+	u := d.Updates[0]
+	u.Metadata, u.Raw = in.Metadata, in.Raw
+	if u.Op == "" {
+		u.Op = in.Op
+	}
+	return u, nil
 }

@@ -156,6 +156,11 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The project's limit, set by the instance admin, is a ceiling: a
+	// project's key cannot be given more.
+	if p := principal(c); limit != nil && p.ProjectRateLimit > 0 && *limit > p.ProjectRateLimit {
+		return intake.Invalid("rate_limit", "rate_limit must be at most the project's %d requests per minute", p.ProjectRateLimit)
+	}
 	secret := intake.NewAPIKey()
 	key := newKeyRow(secret, name, scope, expires)
 	key.ProjectID, key.RateLimit = principal(c).ProjectID, limit

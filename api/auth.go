@@ -27,8 +27,8 @@ type keyStore interface {
 // cachedKey is a cached lookup: the key, or nil when no key has the hash,
 // and the rate limit in force for it.
 type cachedKey struct {
-	key       *store.APIKey
-	rateLimit int
+	key                     *store.APIKey
+	rateLimit, projectLimit int
 }
 
 // authenticator resolves a Bearer token to a Principal. Lookups, found or
@@ -119,7 +119,7 @@ func (a *authenticator) check(ctx context.Context, header, client string) (intak
 		return intake.Principal{}, err
 	}
 	return intake.Principal{ProjectID: entry.key.ProjectID, KeyID: entry.key.ID, Scope: intake.Scope(entry.key.Scope),
-		RateLimit: entry.rateLimit, ConnectorID: entry.key.ConnectorID}, nil
+		RateLimit: entry.rateLimit, ProjectRateLimit: entry.projectLimit, ConnectorID: entry.key.ConnectorID}, nil
 }
 
 // lookup reads a key by its hash and caches what it found, or that
@@ -146,16 +146,15 @@ func (a *authenticator) lookup(ctx context.Context, hash string) (cachedKey, err
 // the time it was last used.
 func (a *authenticator) load(ctx context.Context, k store.APIKey) (cachedKey, error) {
 	entry := cachedKey{key: &k}
+	p, err := a.store.GetProject(ctx, k.ProjectID)
+	if err != nil {
+		return entry, err
+	}
+	if p.RateLimit != nil {
+		entry.rateLimit, entry.projectLimit = *p.RateLimit, *p.RateLimit
+	}
 	if k.RateLimit != nil {
 		entry.rateLimit = *k.RateLimit
-	} else {
-		p, err := a.store.GetProject(ctx, k.ProjectID)
-		if err != nil {
-			return entry, err
-		}
-		if p.RateLimit != nil {
-			entry.rateLimit = *p.RateLimit
-		}
 	}
 	return entry, a.store.TouchAPIKey(ctx, k.ID, a.now())
 }
@@ -172,9 +171,10 @@ func retryAfter(left time.Duration) map[string]int64 {
 type access int
 
 const (
-	accessInstance access = iota // the instance admin token
-	accessAdmin                  // a project key with scope admin
-	accessIngest                 // a project key with scope ingest or admin
+	accessInstance  access = iota // the instance admin token
+	accessAdmin                   // a project key with scope admin
+	accessIngest                  // a project key with scope ingest or admin, not a connector's
+	accessConnector               // a connector's own key, for that connector's URLs (the route checks which)
 )
 
 const principalKey = "intake.principal"
@@ -199,6 +199,8 @@ func (a *authenticator) require(need access) fiber.Handler {
 			return intake.Errorf(intake.ErrForbidden, "the instance admin token manages projects only; use a project API key")
 		case need == accessAdmin && !p.Scope.Allows(intake.ScopeAdmin):
 			return intake.Errorf(intake.ErrForbidden, "this route needs an API key with scope admin")
+		case need != accessConnector && p.ConnectorID != "":
+			return intake.Errorf(intake.ErrForbidden, "this key belongs to connector %s and may call only its URLs", p.ConnectorID)
 		}
 		c.Locals(principalKey, p)
 		return a.then(c)

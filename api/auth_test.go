@@ -2,12 +2,11 @@ package api_test
 
 import (
 	"context"
-	"errors"
-	"github.com/intakehq/intake"
 	"testing"
 	"time"
 
-	"go.temporal.io/api/serviceerror"
+	"github.com/intakehq/intake"
+	"go.temporal.io/api/workflowservice/v1"
 )
 
 func TestKeysAndScopes(t *testing.T) {
@@ -25,7 +24,10 @@ func TestKeysAndScopes(t *testing.T) {
 	want(t, expiring, 201)
 	time.Sleep(1600 * time.Millisecond)
 
-	const metric = `{"metric":"revenue","value":1}`
+	// The refused calls carry a source of their own: a workflow started
+	// for any of them, under whatever project, would carry it too.
+	refused := intake.NewID("refused")
+	metric := `{"metric":"revenue","value":1,"source":"` + refused + `"}`
 	tests := []struct {
 		name       string
 		method     string
@@ -65,17 +67,28 @@ func TestKeysAndScopes(t *testing.T) {
 		})
 	}
 
-	// A refused call never started a workflow.
-	for _, tt := range tests[:6] {
-		id := intake.WorkflowID(p.id, intake.APIConnector, intake.IngestIDFromKey(p.id, "auth-"+tt.name))
-		_, err := e2e.temporal.DescribeWorkflowExecution(context.Background(), id, "")
-		var nf *serviceerror.NotFound
-		if !errors.As(err, &nf) {
-			t.Errorf("%s: a workflow exists for a refused call (err %v)", tt.name, err)
+	// A refused call never started a workflow: none carries their source,
+	// while the same query finds an accepted call's workflow by its own.
+	accepted := intake.NewID("accepted")
+	want(t, do(t, "POST", "/api/ingest/metric", p.ingestKey, `{"metric":"revenue","value":1,"source":"`+accepted+`"}`), 200)
+	bySource := func(source string) int64 {
+		n, err := e2e.temporal.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{
+			Query: "IntakeSource = '" + source + "'"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.GetCount()
+	}
+	for deadline := time.Now().Add(10 * time.Second); bySource(accepted) != 1; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the accepted call's workflow is not found by its source")
 		}
 	}
-	if n := len(p.points(t)); n != 1 {
-		t.Fatalf("%d points, want only the one before revocation", n)
+	if n := bySource(refused); n != 0 {
+		t.Errorf("%d workflows carry the refused calls' source", n)
+	}
+	if n := len(p.points(t)); n != 2 {
+		t.Fatalf("%d points, want the one before revocation and the accepted one", n)
 	}
 
 	list := do(t, "GET", "/api/admin/keys", p.adminKey, nil)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/url"
@@ -178,6 +179,9 @@ func (s *Server) createConnector(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if pr := principal(c); limit != nil && pr.ProjectRateLimit > 0 && *limit > pr.ProjectRateLimit {
+		return intake.Invalid("rate_limit", "rate_limit must be at most the project's %d requests per minute", pr.ProjectRateLimit)
+	}
 	raw, _ := json.Marshal(settings)
 	p := principal(c)
 	conn := store.Connector{ID: intake.NewID("c"), ProjectID: p.ProjectID, Type: typ, Name: name, Secret: secret,
@@ -294,4 +298,47 @@ func (s *Server) rotateSecret(c *fiber.Ctx) error {
 	}
 	s.forgetConnector(conn.ID)
 	return c.JSON(s.showConnector(c, conn))
+}
+
+// rotateKey gives a generic or SalesDash connector a new Bearer key, shown
+// once; the previous key keeps working for overlap (none by default: a
+// key rotated because it leaked should stop at once).
+func (s *Server) rotateKey(c *fiber.Ctx) error {
+	o, err := decodeObject(append([]byte(nil), orEmptyObject(c.Body())...))
+	if err != nil {
+		return err
+	}
+	var overlap time.Duration
+	if v, err := o.str("overlap", 20); err != nil {
+		return err
+	} else if v != "" {
+		if overlap, err = time.ParseDuration(v); err != nil || overlap < 0 || overlap > 30*24*time.Hour {
+			return intake.Invalid("overlap", "overlap must be a duration such as 1h, at most 720h")
+		}
+	}
+	p := principal(c)
+	plain := intake.NewAPIKey()
+	conn, err := s.store.GetConnector(c.UserContext(), strings.Clone(c.Params("id")))
+	if err != nil || conn.ProjectID != p.ProjectID {
+		return intake.Errorf(intake.ErrNotFound, "connector not found")
+	}
+	key := newKeyRow(plain, conn.Name+" (connector)", intake.ScopeIngest, nil)
+	now := s.now().UTC()
+	conn, old, err := s.store.RotateConnectorKey(c.UserContext(), p.ProjectID, conn.ID, &key, now, now.Add(overlap))
+	if err != nil {
+		return err
+	}
+	s.auth.forget(old.Hash)
+	s.forgetConnector(conn.ID)
+	out := s.showConnector(c, conn)
+	out.Key = plain
+	return c.JSON(out)
+}
+
+// orEmptyObject lets a body-less POST mean {}.
+func orEmptyObject(b []byte) []byte {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return []byte("{}")
+	}
+	return b
 }

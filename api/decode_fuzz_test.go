@@ -2,11 +2,11 @@ package api
 
 import (
 	"math"
-	"net/url"
 	"testing"
 	"time"
 
 	"github.com/intakehq/intake"
+	"github.com/valyala/fasthttp"
 )
 
 // The request decoders see outside input first: none may panic, and what
@@ -100,12 +100,12 @@ func FuzzDecodeSalesRecord(f *testing.F) {
 		if o, err := decodeObject(body); err == nil {
 			records = append(records, record{json: o})
 		}
-		if q, err := url.ParseQuery(string(body)); err == nil {
-			form := map[string]string{}
-			for k, vs := range q {
-				form[k] = vs[0]
-			}
-			records = append(records, record{form: form})
+		// A form as the server reads it: fasthttp's parser, then the
+		// same field checks (repeats, UTF-8, count).
+		var args fasthttp.Args
+		args.ParseBytes(body)
+		if r, err := formRecord(&args); err == nil {
+			records = append(records, r)
 		}
 		for _, r := range records {
 			if a, err := parseActivity(r, loc); err == nil {

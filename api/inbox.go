@@ -70,8 +70,8 @@ func (s *Server) assignInboxItem(c *fiber.Ctx) error {
 	if it.Status != store.InboxOpen {
 		return intake.Errorf(intake.ErrConflict, "inbox item %s is %s", it.ID, it.Status)
 	}
-	if it.Kind != intake.KindData && it.Kind != intake.KindWebhook {
-		return intake.Errorf(intake.ErrConflict, "rules map data calls and webhook events; for a %s item create the metric it names, then replay", it.Kind)
+	if it.Failed {
+		return intake.Errorf(intake.ErrConflict, "inbox item %s is a call that failed: fix its cause, then replay it", it.ID)
 	}
 	o, err := decodeObject(c.Body())
 	if err != nil {

@@ -294,6 +294,9 @@ func (s *Server) ingestStatus(c *fiber.Ctx) error {
 	id = strings.Clone(id)
 	answer := fiber.Map{"ingest_id": id}
 	call, err := s.store.GetCall(c.UserContext(), p.ProjectID, id)
+	if err == nil && p.ConnectorID != "" && call.ConnectorID != p.ConnectorID {
+		return intake.Errorf(intake.ErrNotFound, "no call with ingest id %q", id)
+	}
 	if err == nil {
 		answer["workflow_id"], answer["status"], answer["kind"] = call.WorkflowID, call.Status, call.Kind
 		answer["received_at"], answer["completed_at"], answer["attempts"] = call.ReceivedAt, call.CompletedAt, call.Attempts
@@ -357,7 +360,7 @@ func (s *Server) carrier(ctx context.Context, p intake.Principal, id string) (*w
 	defer cancel()
 	connectors := []string{intake.APIConnector}
 	if p.ConnectorID != "" {
-		connectors = append(connectors, p.ConnectorID)
+		connectors = []string{p.ConnectorID} // a connector's key sees its connector's calls only
 	}
 	var missing *serviceerror.NotFound
 	for _, conn := range connectors {
@@ -370,6 +373,9 @@ func (s *Server) carrier(ctx context.Context, p intake.Principal, id string) (*w
 		}
 	}
 	query := fmt.Sprintf("%s = '%s' AND %s = '%s'", workflows.AttrProject.GetName(), p.ProjectID, workflows.AttrIngestIDs.GetName(), id)
+	if p.ConnectorID != "" {
+		query += fmt.Sprintf(" AND %s = '%s'", workflows.AttrConnector.GetName(), p.ConnectorID)
+	}
 	list, err := s.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, PageSize: 1})
 	if err != nil {
 		return nil, temporalError(err)

@@ -271,3 +271,32 @@ func TestConnectorDefaultsAreTheEffectiveRules(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricPushesConsultRules: a metric push whose metric no id, key or
+// name matches is matched by its source's rules (the push's body is the
+// payload); one no rule matches goes to the inbox, and assigning it a rule
+// applies it.
+func TestMetricPushesConsultRules(t *testing.T) {
+	p := newProject(t)
+	want(t, do(t, "POST", "/api/admin/mappings", p.adminKey, `{"source": "crm", "rules": [
+		{"name": "mrr is revenue", "when": "payload.metric == \"mrr\"", "metric": "revenue", "value": "num(payload.value)"}]}`), 201)
+	r := do(t, "POST", "/api/ingest/metric", p.ingestKey, `{"metric": "mrr", "value": 42, "source": "crm"}`)
+	want(t, r, 200)
+	if r.str("metric_id") != p.metricID || r.body["inboxed"] == true {
+		t.Fatalf("a push matched by a rule: %s", r.raw)
+	}
+	other := do(t, "POST", "/api/ingest/metric", p.ingestKey, `{"metric": "arr", "value": 504, "source": "crm"}`)
+	want(t, other, 200)
+	if other.body["inboxed"] != true {
+		t.Fatalf("a push no rule matches: %s", other.raw)
+	}
+	assigned := do(t, "POST", "/api/admin/inbox/"+other.str("inbox_id")+"/assign", p.adminKey,
+		map[string]any{"name": "arr is revenue", "when": `payload.metric == "arr"`, "metric": "revenue", "value": "num(payload.value) / 12"})
+	want(t, assigned, 200)
+	if assigned.body["resolved"] != true {
+		t.Fatalf("assigning a metric item: %s", assigned.raw)
+	}
+	if pts := p.points(t); len(pts) != 2 || pts[0].Value+pts[1].Value != 84 {
+		t.Fatalf("points %+v, want 42 and 42", pts)
+	}
+}

@@ -34,32 +34,54 @@ type rateLimiter struct {
 // rateTimeout bounds a count: an unreachable Redis answers 503 quickly.
 const rateTimeout = 2 * time.Second
 
-// limit applies the caller's key limit; it runs after require.
-func (l *rateLimiter) limit(c *fiber.Ctx) error {
+// check applies the caller's key limit, then its project's ceiling; it
+// runs after require.
+func (l *rateLimiter) check(c *fiber.Ctx) error {
 	p := principal(c)
 	if p.Instance {
-		return c.Next()
+		return nil
 	}
 	max := p.RateLimit
 	if max <= 0 {
 		max = DefaultRateLimit
 	}
+	if err := l.hit(c, "intake:rate:"+p.KeyID, max, "this API key", true); err != nil {
+		return err
+	}
+	return l.project(c, p.ProjectID, p.ProjectRateLimit)
+}
+
+// project counts one request against a project's ceiling, over all its
+// keys and connectors; none when max is 0.
+func (l *rateLimiter) project(c *fiber.Ctx, projectID string, max int) error {
+	if max <= 0 {
+		return nil
+	}
+	return l.hit(c, "intake:rate:project:"+projectID, max, "this project", false)
+}
+
+// hit counts one request under key against max a window; headers shows
+// the count in X-RateLimit-* (the key's count; the project's ceiling shows
+// only when it refuses).
+func (l *rateLimiter) hit(c *fiber.Ctx, key string, max int, who string, headers bool) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), rateTimeout)
-	n, left, err := l.counter.Hit(ctx, "intake:rate:"+p.KeyID, l.window)
+	n, left, err := l.counter.Hit(ctx, key, l.window)
 	cancel()
 	if err != nil {
 		c.Set(fiber.HeaderRetryAfter, "1")
 		return &intake.Error{Code: intake.ErrUnavailable, Message: "the rate-limit store is unreachable; retry later"}
 	}
 	reset := max64(1, int64((left+time.Second-1)/time.Second))
-	c.Set("X-RateLimit-Limit", strconv.Itoa(max))
-	c.Set("X-RateLimit-Remaining", strconv.FormatInt(max64(0, int64(max)-n), 10))
-	c.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+	if headers || n > int64(max) {
+		c.Set("X-RateLimit-Limit", strconv.Itoa(max))
+		c.Set("X-RateLimit-Remaining", strconv.FormatInt(max64(0, int64(max)-n), 10))
+		c.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+	}
 	if n > int64(max) {
 		c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(reset, 10))
-		return intake.Errorf(intake.ErrRateLimited, "this API key may make %d requests per %s; retry after %d seconds", max, l.window, reset)
+		return intake.Errorf(intake.ErrRateLimited, "%s may make %d requests per %s; retry after %d seconds", who, max, l.window, reset)
 	}
-	return c.Next()
+	return nil
 }
 
 func max64(a, b int64) int64 {

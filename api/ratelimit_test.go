@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
@@ -160,26 +161,7 @@ func TestRateLimitFailsClosed(t *testing.T) {
 // shed at once: 503, Retry-After 1, and an answer that says why.
 func TestInFlightLimitSheds503(t *testing.T) {
 	p := newProject(t)
-	// A Temporal that accepts connections and never answers.
-	hole, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hole.Close()
-	go func() {
-		for {
-			c, err := hole.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	down, err := client.NewLazyClient(client.Options{HostPort: hole.Addr().String(), Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer down.Close()
+	down := stuckTemporal(t)
 	srv := api.New(e2e.store, down, api.Options{MaxInFlight: 1, StartTimeout: 3 * time.Second})
 	base, stop, err := listen(srv)
 	if err != nil {
@@ -222,4 +204,93 @@ func TestMetricsSurviveManyRequests(t *testing.T) {
 	if strings.Contains(string(r.raw), `method="BREW"`) {
 		t.Fatal("a caller's method became a label")
 	}
+}
+
+// TestProjectLimitIsACeiling: the limit the instance admin sets on a
+// project is counted over all its keys and deliveries, and no key of it
+// can be given more.
+func TestProjectLimitIsACeiling(t *testing.T) {
+	r := do(t, "POST", "/api/admin/projects", e2e.token, map[string]any{"name": "ceiling", "rate_limit": 4})
+	want(t, r, 201)
+	admin := r.str("admin_key")
+	base := limitedServer(t, nil)
+	want(t, call(t, base, "POST", "/api/admin/keys", admin, map[string]any{"name": "greedy", "rate_limit": 1_000_000}), 400) // 1
+	a := call(t, base, "POST", "/api/admin/keys", admin, map[string]any{"name": "a"})                                        // 2
+	b := call(t, base, "POST", "/api/admin/keys", admin, map[string]any{"name": "b"})                                        // 3
+	want(t, a, 201)
+	want(t, b, 201)
+	want(t, call(t, base, "GET", "/api/ingest/ing_missing", a.str("key"), nil), 404) // 4: the project's last
+	r = call(t, base, "GET", "/api/ingest/ing_missing", b.str("key"), nil)
+	if r.status != 429 || !strings.Contains(r.str("message"), "this project") || r.header.Get("Retry-After") == "" {
+		t.Fatalf("a fresh key past its project's ceiling: %d %s", r.status, r.raw)
+	}
+}
+
+// TestInFlightFairShare: with the calls of one project stuck (Temporal
+// not answering), that project takes at most three quarters of the
+// process's in-flight slots, and another project's call still gets one.
+func TestInFlightFairShare(t *testing.T) {
+	down := stuckTemporal(t)
+	srv := api.New(e2e.store, down, api.Options{MaxInFlight: 4, StartTimeout: 3 * time.Second})
+	base, stop, err := listen(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	a, b := newProject(t), newProject(t)
+	held := make(chan response, 3)
+	for i := range 3 {
+		go func() {
+			held <- call(t, base, "POST", "/api/ingest/metric", a.ingestKey, fmt.Sprintf(`{"metric":"revenue","value":%d}`, i))
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	over := call(t, base, "POST", "/api/ingest/metric", a.ingestKey, `{"metric":"revenue","value":9}`)
+	if over.status != 503 || !strings.Contains(over.str("message"), "share") || over.header.Get("Retry-After") != "1" {
+		t.Fatalf("project A past three quarters: %d %s", over.status, over.raw)
+	}
+	other := call(t, base, "POST", "/api/ingest/metric", b.ingestKey, `{"metric":"revenue","value":1}`)
+	if strings.Contains(other.str("message"), "share") || strings.Contains(other.str("message"), "capacity") {
+		t.Fatalf("project B was shed for A's flood: %s", other.raw)
+	}
+	for range 3 {
+		<-held
+	}
+}
+
+// stuckTemporal is a client of a Temporal that accepts connections and
+// never answers: a call's start hangs until its timeout.
+func stuckTemporal(t *testing.T) client.Client {
+	t.Helper()
+	hole, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		_ = hole.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := hole.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	down, err := client.NewLazyClient(client.Options{HostPort: hole.Addr().String(), Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(down.Close)
+	return down
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
+	"github.com/valyala/fasthttp"
 )
 
 // record is a SalesDash body decoded from JSON, urlencoded or multipart
@@ -46,14 +47,7 @@ func decodeRecord(c *fiber.Ctx) (record, error) {
 		o, err := decodeObject(c.Body())
 		return record{json: o}, err
 	case mimeURLEncoded:
-		form := map[string]string{}
-		var err error
-		c.Request().PostArgs().VisitAll(func(k, v []byte) {
-			if err == nil {
-				err = addFormField(form, string(k), string(v))
-			}
-		})
-		return record{form: form}, err
+		return formRecord(c.Request().PostArgs())
 	case mimeMultipart:
 		mf, err := c.MultipartForm()
 		if err != nil {
@@ -71,6 +65,18 @@ func decodeRecord(c *fiber.Ctx) (record, error) {
 		return record{form: form}, nil
 	}
 	return record{}, intake.Invalid("Content-Type", "Content-Type must be application/json, %s or %s", mimeURLEncoded, mimeMultipart)
+}
+
+// formRecord is an urlencoded body's record, as fasthttp parsed it.
+func formRecord(args *fasthttp.Args) (record, error) {
+	form := map[string]string{}
+	var err error
+	args.VisitAll(func(k, v []byte) {
+		if err == nil {
+			err = addFormField(form, string(k), string(v))
+		}
+	})
+	return record{form: form}, err
 }
 
 // addFormField copies one form field (Fiber reuses the buffers), refusing

@@ -49,7 +49,7 @@ func (s *Server) salesConnector(c *fiber.Ctx) (store.Connector, *time.Location, 
 	if err != nil || conn.ProjectID != p.ProjectID || conn.Type != intake.SalesDash || !conn.Enabled {
 		return conn, nil, intake.Errorf(intake.ErrNotFound, "no enabled salesdash connector %q", c.Params("id"))
 	}
-	if p.KeyID != conn.KeyID {
+	if p.ConnectorID != conn.ID { // its current key, or the previous one during a rotation's overlap
 		return conn, nil, intake.Errorf(intake.ErrForbidden, "call a salesdash connector with its own key, the one shown when it was created")
 	}
 	loc, err := location(conn.SettingsMap()["timezone"])

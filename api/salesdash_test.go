@@ -438,3 +438,47 @@ func TestSalesDashKeyRateLimit(t *testing.T) {
 	r = do(t, "POST", "/api/admin/connectors", p.adminKey, map[string]any{"type": "stripe", "name": "S", "secret": "whsec_x", "rate_limit": 5000})
 	want(t, r, 400)
 }
+
+// TestConnectorKeysCallOnlyTheirConnector: a connector's key may call its
+// connector's URLs and read its connector's calls, nothing else; rotating
+// it issues a new key (the previous one works for the overlap given, none
+// by default) and the connector keeps its identities.
+func TestConnectorKeysCallOnlyTheirConnector(t *testing.T) {
+	sc := newSalesConnector(t, nil)
+	first := sc.send(t, "activities", "json", activityFields("a-1"))
+	want(t, first, 200)
+	for _, r := range []response{
+		do(t, "POST", "/api/ingest/metric", sc.key, `{"metric": "revenue", "value": 999999}`),
+		do(t, "POST", "/api/ingest/data", sc.key, `{"source": "x", "n": 1}`),
+		do(t, "GET", "/api/admin/metrics", sc.key, nil),
+	} {
+		if r.status != 403 || r.str("error") != "forbidden" {
+			t.Fatalf("a connector's key elsewhere: %d %s", r.status, r.raw)
+		}
+	}
+	apiCall := do(t, "POST", "/api/ingest/metric", sc.ingestKey, `{"metric": "revenue", "value": 1}`)
+	want(t, apiCall, 200)
+	want(t, do(t, "GET", "/api/ingest/"+apiCall.str("ingest_id"), sc.key, nil), 404)
+	want(t, do(t, "GET", "/api/ingest/"+first.str("ingest_id"), sc.key, nil), 200)
+	if n := len(sc.points(t)); n != 1 {
+		t.Fatalf("%d points: the connector's key wrote a metric", n)
+	}
+
+	// Rotation with an overlap: both keys work; the connector is the same.
+	rotated := do(t, "POST", "/api/admin/connectors/"+sc.id+"/rotate-key", sc.adminKey, map[string]any{"overlap": "1h"})
+	want(t, rotated, 200)
+	next := salesConnector{project: sc.project, id: sc.id, key: rotated.str("key")}
+	if next.key == "" || next.key == sc.key || rotated.str("id") != sc.id {
+		t.Fatalf("rotated %s", rotated.raw)
+	}
+	want(t, sc.send(t, "activities", "json", activityFields("a-2")), 200)
+	want(t, next.send(t, "activities", "json", activityFields("a-3")), 200) // the same agent, still known
+	// Without an overlap the previous key stops at once.
+	again := do(t, "POST", "/api/admin/connectors/"+sc.id+"/rotate-key", sc.adminKey, nil)
+	want(t, again, 200)
+	want(t, next.send(t, "activities", "json", activityFields("a-4")), 401)
+	last := salesConnector{project: sc.project, id: sc.id, key: again.str("key")}
+	want(t, last.send(t, "activities", "json", activityFields("a-5")), 200)
+	stripe := newConnector(t, sc.project, "stripe", fixtureSecrets["stripe"], nil)
+	want(t, do(t, "POST", "/api/admin/connectors/"+stripe["id"].(string)+"/rotate-key", sc.adminKey, nil), 409)
+}

@@ -45,6 +45,7 @@ type Store interface {
 	GetConnector(ctx context.Context, id string) (store.Connector, error)
 	ListConnectors(ctx context.Context, projectID string, p store.Page) ([]store.Connector, string, error)
 	UpdateConnector(ctx context.Context, projectID, id string, edit func(*store.Connector) error) (store.Connector, error)
+	RotateConnectorKey(ctx context.Context, projectID, id string, key *store.APIKey, now, oldUntil time.Time) (store.Connector, store.APIKey, error)
 	DismissInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
 	ListTasks(ctx context.Context, projectID, source string, p store.Page) ([]store.Task, string, error)
 	LatestRules(ctx context.Context, scope store.RuleScope) ([]intake.Rule, int, error)
@@ -154,8 +155,10 @@ type Server struct {
 	opts     Options
 	// connectors caches connector lookups for webhook deliveries.
 	connectors        *lru.LRU[string, store.Connector]
+	projectLimits     *lru.LRU[string, int]
 	signatureFailures *prometheus.CounterVec
 	inFlight          *inFlight
+	limiter           *rateLimiter
 	starter           *coalesce.Starter
 	accepted          accepted
 	clock             func() time.Time
@@ -177,7 +180,18 @@ func New(st Store, tc client.Client, opts Options) *Server {
 	if counter == nil {
 		counter = newMemoryCounter()
 	}
-	s.auth.then = (&rateLimiter{counter: counter, window: opts.RateWindow}).limit
+	s.limiter = &rateLimiter{counter: counter, window: opts.RateWindow}
+	s.auth.then = func(c *fiber.Ctx) error {
+		if err := s.limiter.check(c); err != nil {
+			return err
+		}
+		release, err := s.inFlight.share(c, principal(c).ProjectID)
+		if err != nil {
+			return err
+		}
+		defer release()
+		return c.Next()
+	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "intake",
 		BodyLimit:             MaxBody,
@@ -188,6 +202,7 @@ func New(st Store, tc client.Client, opts Options) *Server {
 		IdleTimeout:           2 * time.Minute,
 	})
 	s.connectors = lru.NewLRU[string, store.Connector](keyCacheSize, nil, opts.KeyCacheTTL)
+	s.projectLimits = lru.NewLRU[string, int](keyCacheSize, nil, opts.KeyCacheTTL)
 	s.signatureFailures = newSignatureFailures(opts.Registry)
 	s.inFlight = newInFlight(opts.MaxInFlight, opts.Registry)
 	s.starter = coalesce.New(tc, coalesce.Options{EagerStart: opts.EagerStart, StartTimeout: opts.StartTimeout,
@@ -229,6 +244,7 @@ func (s *Server) routes() {
 	app.Get("/api/admin/connectors/:id", admin, s.getConnector)
 	app.Patch("/api/admin/connectors/:id", admin, s.updateConnector)
 	app.Post("/api/admin/connectors/:id/rotate", admin, s.rotateSecret)
+	app.Post("/api/admin/connectors/:id/rotate-key", admin, s.rotateKey)
 	app.Get("/api/admin/inbox", admin, s.listInbox)
 	app.Get("/api/admin/inbox/:id", admin, s.getInboxItem)
 	app.Post("/api/admin/inbox/replay", admin, s.replayInbox)
@@ -265,11 +281,14 @@ func (s *Server) routes() {
 	app.Post("/api/ingest/batch", shed, ingest, s.ingestBatch)
 	app.Post("/api/ingest/data", shed, ingest, s.ingestData)
 	app.Post("/api/ingest/tasks", shed, ingest, s.ingestTasks)
-	app.Get("/api/ingest/:id", ingest, s.ingestStatus)
+	// A connector's key reads its own connector's calls only (ingestStatus).
+	app.Get("/api/ingest/:id", s.auth.require(accessConnector), s.ingestStatus)
 	app.Post("/api/webhooks/custom", shed, ingest, s.customWebhook)
 	app.Post("/api/webhook/:provider", shed, s.webhook)
-	app.Post("/api/connectors/:id/activities", shed, ingest, s.ingestActivity)
-	app.Post("/api/connectors/:id/sales", shed, ingest, s.ingestSale)
+	// A connector's own key may call its connector's URLs only.
+	connectorKey := s.auth.require(accessConnector)
+	app.Post("/api/connectors/:id/activities", shed, connectorKey, s.ingestActivity)
+	app.Post("/api/connectors/:id/sales", shed, connectorKey, s.ingestSale)
 }
 
 // App is the Fiber app, for Listen and for tests' app.Test.

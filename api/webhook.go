@@ -48,6 +48,20 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 		s.signatureFailures.WithLabelValues(provider.Name).Inc()
 		return err
 	}
+	// Deliveries count against their project's ceiling and take from its
+	// share of the capacity, as its keys' calls do.
+	limit, err := s.projectLimit(c.UserContext(), conn.ProjectID)
+	if err != nil {
+		return err
+	}
+	if err := s.limiter.project(c, conn.ProjectID, limit); err != nil {
+		return err
+	}
+	release, err := s.inFlight.share(c, conn.ProjectID)
+	if err != nil {
+		return err
+	}
+	defer release()
 	events, err := provider.Normalize(req)
 	if err != nil {
 		return intake.Invalid("body", "%v", err)
@@ -90,7 +104,7 @@ func (s *Server) authenticateDelivery(c *fiber.Ctx, p connectors.Provider, conn 
 		if err != nil {
 			return err
 		}
-		if pr.KeyID != conn.KeyID {
+		if pr.ConnectorID != conn.ID {
 			return intake.Errorf(intake.ErrInvalidAPIKey, "this key is not the connector's key")
 		}
 		return nil
@@ -148,6 +162,24 @@ func (s *Server) connector(ctx context.Context, id string) (store.Connector, err
 
 // forgetConnector drops a changed connector from the cache.
 func (s *Server) forgetConnector(id string) { s.connectors.Remove(id) }
+
+// projectLimit is a project's requests per minute over all its keys and
+// connectors (0: none), cached like keys.
+func (s *Server) projectLimit(ctx context.Context, id string) (int, error) {
+	if n, ok := s.projectLimits.Get(id); ok {
+		return n, nil
+	}
+	p, err := s.store.GetProject(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	if p.RateLimit != nil {
+		n = *p.RateLimit
+	}
+	s.projectLimits.Add(strings.Clone(id), n)
+	return n, nil
+}
 
 func newSignatureFailures(reg *prometheus.Registry) *prometheus.CounterVec {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -5,12 +5,14 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -355,4 +357,36 @@ func TestGenericStandardWebhooks(t *testing.T) {
 			t.Fatalf("settings %v: %d %s", settings, r.status, r.raw)
 		}
 	}
+}
+
+// TestSecretOverlapExpires: after a rotation, the previous secret
+// verifies during the overlap, and no longer once it has passed (the
+// server's clock moves on), while the new secret does.
+func TestSecretOverlapExpires(t *testing.T) {
+	var offset atomic.Int64
+	start := time.Unix(1767261600, 0).Add(30 * time.Second)
+	srv := api.New(e2e.store, e2e.temporal, api.Options{AdminToken: adminToken,
+		Clock: func() time.Time { return start.Add(time.Duration(offset.Load())) }})
+	base, stop, err := listen(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	p := newProject(t)
+	conn := newConnector(t, p, "generic", fixtureSecrets["generic"], nil)
+	url := base + "/api/webhook/generic?connector_id=" + conn["id"].(string)
+	old := loadFixture(t, "generic", "order.completed")
+	signed := func(secret, body string) delivery {
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(body))
+		return delivery{body: []byte(body), headers: []string{"X-Signature", "sha256=" + hex.EncodeToString(mac.Sum(nil))}}
+	}
+	want(t, call(t, base, "POST", "/api/admin/connectors/"+conn["id"].(string)+"/rotate", p.adminKey,
+		`{"secret": "the-new-secret", "overlap": "1h"}`), 200)
+	want(t, post(t, url, old), 200) // within the overlap
+	offset.Store(int64(59 * time.Minute))
+	want(t, post(t, url, old), 200)
+	offset.Store(int64(61 * time.Minute))
+	want(t, post(t, url, old), 401) // the overlap has passed
+	want(t, post(t, url, signed("the-new-secret", `{"type": "order.completed", "n": 2}`)), 200)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/intakehq/intake"
 	"gorm.io/gorm"
 )
 
@@ -76,4 +77,44 @@ func (s *Store) UpdateConnector(ctx context.Context, projectID, id string, edit 
 		return tx.Save(&c).Error
 	})
 	return c, err
+}
+
+// RotateConnectorKey gives a project's connector a new Bearer key, in one
+// transaction, and returns the connector and its previous key. The
+// previous key keeps working until oldUntil, and is revoked at once when
+// oldUntil is not after now. The connector keeps its id, so its
+// identities, rules and history stay its own.
+func (s *Store) RotateConnectorKey(ctx context.Context, projectID, id string, key *APIKey, now, oldUntil time.Time) (Connector, APIKey, error) {
+	var c Connector
+	var old APIKey
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("project_id = ? AND id = ?", projectID, id).Take(&c).Error; err != nil {
+			return notFound(err, "connector")
+		}
+		if c.KeyID == "" {
+			return intake.Errorf(intake.ErrConflict, "connector %s has no key: it is verified by its signature (rotate its secret)", id)
+		}
+		if err := tx.Where("id = ?", c.KeyID).Take(&old).Error; err != nil {
+			return notFound(err, "connector key")
+		}
+		key.ProjectID, key.ConnectorID, key.RateLimit = projectID, c.ID, old.RateLimit
+		if err := tx.Create(key).Error; err != nil {
+			return err
+		}
+		end := map[string]any{"expires_at": oldUntil}
+		if !oldUntil.After(now) {
+			end = map[string]any{"revoked_at": now}
+		}
+		if old.ExpiresAt != nil && old.ExpiresAt.Before(oldUntil) {
+			delete(end, "expires_at") // an earlier expiry stands
+		}
+		if len(end) > 0 {
+			if err := tx.Model(&APIKey{}).Where("id = ?", old.ID).Updates(end).Error; err != nil {
+				return err
+			}
+		}
+		c.KeyID = key.ID
+		return tx.Model(&c).Update("key_id", key.ID).Error
+	})
+	return c, old, err
 }

@@ -123,6 +123,13 @@ func noMetric(in intake.MetricInput) string {
 	return fmt.Sprintf("no metric matches %q", in.Metric)
 }
 
+// KnowsMetric reports whether a project has a metric with id, key or name
+// ref, as this transaction sees it.
+func (t *Tx) KnowsMetric(projectID, ref string) (bool, error) {
+	m, err := t.metric(projectID, ref)
+	return m != nil, err
+}
+
 // resolveMetric finds the metric an update names, creating it when the
 // update asks for that; nil when there is none.
 func (t *Tx) resolveMetric(projectID string, in intake.MetricInput) (*Metric, error) {

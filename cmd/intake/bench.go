@@ -20,8 +20,7 @@ import (
 func benchFlags(o *bench.Options) func(*flag.FlagSet) {
 	return func(fs *flag.FlagSet) {
 		fs.IntVar(&o.Requests, "requests", 1000, "bench: calls per kind")
-		fs.IntVar(&o.Concurrency, "concurrency", 16, "bench: calls in flight at once; 16 is what the README's figures use, "+
-			"the throughput work measures at 64")
+		fs.IntVar(&o.Concurrency, "concurrency", 64, "bench: calls in flight at once; 64 is what the README's figures use")
 		fs.Func("kinds", `bench: kinds of call, comma-separated (default "metric,batch,stripe,generic")`, func(v string) error {
 			o.Kinds = strings.Split(v, ",")
 			return nil
