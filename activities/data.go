@@ -142,7 +142,8 @@ func decide(source, raw string, at, received time.Time, payload map[string]any, 
 
 // Bounds of what a rule may produce, those of the columns it lands in.
 const (
-	maxRuleMetric = 100 // a metric's key; its name may be longer
+	maxRuleMetric = 200 // a metric's name; a key is at most 100
+	maxMetricKey  = 100
 	maxRuleUnit   = 20
 )
 
@@ -159,6 +160,9 @@ func checkOutcome(o mapping.Outcome) error {
 	}
 	if o.Metric == "" {
 		return errors.New("it names no metric")
+	}
+	if o.Create && len(MetricKey(o.Metric)) > maxMetricKey {
+		return fmt.Errorf("the key of the metric it would create is longer than %d bytes", maxMetricKey)
 	}
 	return checkText("unit", o.Unit, maxRuleUnit)
 }

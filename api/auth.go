@@ -90,22 +90,23 @@ func (a *authenticator) check(ctx context.Context, header, client string) (intak
 	if !ok || token == "" {
 		return intake.Principal{}, errBadKey
 	}
-	if a.adminToken != "" && intake.SecretEqual(token, a.adminToken) {
-		return intake.Principal{Instance: true}, nil
-	}
-	if !intake.ValidAPIKeyFormat(token) {
-		return intake.Principal{}, errBadKey
-	}
 	hash := intake.HashAPIKey(token)
 	entry, ok := a.cache.Get(hash)
-	if !ok && a.misses.Contains(hash) {
-		return intake.Principal{}, errBadKey
-	}
 	if !ok {
+		// Past the limit, only keys known already pass: guesses, at keys
+		// or at the admin token, cost nothing more.
 		if n, left := a.failures.count(client); n >= int64(a.maxFailures) {
 			return intake.Principal{}, &intake.Error{Code: intake.ErrRateLimited, Details: retryAfter(left),
 				Message: "too many failed authentications from this address; retry later"}
 		}
+	}
+	if a.adminToken != "" && intake.SecretEqual(token, a.adminToken) {
+		return intake.Principal{Instance: true}, nil
+	}
+	if !intake.ValidAPIKeyFormat(token) || !ok && a.misses.Contains(hash) {
+		return intake.Principal{}, errBadKey
+	}
+	if !ok {
 		v, err, _ := a.lookups.Do(hash, func() (any, error) { return a.lookup(context.WithoutCancel(ctx), hash) })
 		if err != nil {
 			return intake.Principal{}, err

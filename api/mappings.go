@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
@@ -67,7 +68,7 @@ func ruleScope(c *fiber.Ctx, o object) (store.RuleScope, error) {
 		return store.RuleScope{}, err
 	}
 	if source == "" && connector == "" {
-		source, connector = c.Query("source"), c.Query("connector_id")
+		source, connector = strings.Clone(c.Query("source")), strings.Clone(c.Query("connector_id"))
 	}
 	if (source == "") == (connector == "") {
 		return store.RuleScope{}, intake.Invalid("source", "give either source or connector_id")

@@ -102,6 +102,10 @@ type Options struct {
 	// RateWindow is the rate limit's window: one minute unless a test
 	// shortens it.
 	RateWindow time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client, for the per-client limits; without them every client
+	// behind a proxy is the proxy's address.
+	TrustedProxies []string
 	// MaxAuthFailures is how many failed authentications a client address
 	// may make a minute; past it, keys not known already are refused (429)
 	// without a database lookup. DefaultMaxAuthFailures when 0.
@@ -193,13 +197,16 @@ func New(st Store, tc client.Client, opts Options) *Server {
 		return c.Next()
 	}
 	s.app = fiber.New(fiber.Config{
-		AppName:               "intake",
-		BodyLimit:             MaxBody,
-		ErrorHandler:          errorHandler(opts.Logger),
-		DisableStartupMessage: true,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           2 * time.Minute,
+		AppName:                 "intake",
+		BodyLimit:               MaxBody,
+		ErrorHandler:            errorHandler(opts.Logger),
+		DisableStartupMessage:   true,
+		EnableTrustedProxyCheck: len(opts.TrustedProxies) > 0,
+		TrustedProxies:          opts.TrustedProxies,
+		ProxyHeader:             proxyHeader(opts.TrustedProxies),
+		ReadTimeout:             30 * time.Second,
+		WriteTimeout:            30 * time.Second,
+		IdleTimeout:             2 * time.Minute,
 	})
 	s.connectors = lru.NewLRU[string, store.Connector](keyCacheSize, nil, opts.KeyCacheTTL)
 	s.projectLimits = lru.NewLRU[string, int](keyCacheSize, nil, opts.KeyCacheTTL)
@@ -302,4 +309,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.app.ShutdownWithContext(ctx)
 	s.accepted.stopRecording()
 	return err
+}
+
+// proxyHeader is where the client's address is read from behind trusted
+// proxies; none without them.
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -27,6 +28,7 @@ type Config struct {
 	RedisURL          string
 	SyncWait          time.Duration
 	MaxInFlight       int
+	TrustedProxies    []string
 	MaxCallsPerWF     int
 	Compression       string
 	Retention         time.Duration
@@ -75,6 +77,15 @@ var settings = []setting{
 			return errors.New("must be a whole number from 1")
 		}
 		c.MaxInFlight = n
+		return nil
+	}},
+	{"INTAKE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (for per-client limits)", func(c *Config, v string) error {
+		c.TrustedProxies = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				c.TrustedProxies = append(c.TrustedProxies, p)
+			}
+		}
 		return nil
 	}},
 	{"INTAKE_MAX_CALLS_PER_WORKFLOW", "max-calls-per-workflow", "64", "calls one workflow may carry under load (1: a workflow per call)", func(c *Config, v string) error {

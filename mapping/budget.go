@@ -25,7 +25,11 @@ type budget struct{ steps int }
 const stepFunc = "__intake_step"
 
 var stepHelper = expr.Function(stepFunc, func(args ...any) (any, error) {
-	if env, ok := args[0].(Env); ok && env.budget != nil {
+	env, ok := args[0].(Env)
+	if !ok {
+		return nil, errors.New("no such function")
+	}
+	if env.budget != nil {
 		env.budget.steps++
 		if env.budget.steps > MaxSteps {
 			return nil, ErrOverBudget
@@ -64,5 +68,9 @@ func metered(p *ast.PredicateNode) bool {
 		return false
 	}
 	id, ok := call.Callee.(*ast.IdentifierNode)
-	return ok && id.Value == stepFunc
+	if !ok || id.Value != stepFunc || len(call.Arguments) != 1 {
+		return false
+	}
+	arg, ok := call.Arguments[0].(*ast.IdentifierNode)
+	return ok && arg.Value == "$env"
 }

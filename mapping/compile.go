@@ -134,6 +134,11 @@ func Compile(rules []intake.Rule, version int) (*Program, error) {
 }
 
 func compileOne(src string, as ...expr.Option) (*vm.Program, error) {
+	if strings.Contains(src, stepFunc) {
+		// The meter's own function is not for rules: a rule calling it
+		// could pass for a metered closure.
+		return nil, fmt.Errorf("unknown name %s", stepFunc)
+	}
 	opts := append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxNodes), expr.Patch(meter{}), stepHelper}, helpers...)
 	prog, err := expr.Compile(src, append(opts, as...)...)
 	if err != nil {

@@ -218,6 +218,10 @@ func TestRulesHaveALoopBudget(t *testing.T) {
 	if !errors.As(err, &ce) || len(ce) != 1 || !strings.Contains(ce[0].Message, "loop steps") || ce[0].Field != "value" || ce[0].Line != 1 || ce[0].Column < 2 {
 		t.Fatalf("a payload-independent bomb: %v", err)
 	}
+	// The meter's own function is no rule's: calling it is refused.
+	if _, err := mapping.Compile([]intake.Rule{rule("sneaky", "", "revenue", `all(1..1000, {__intake_step(payload.x); all(1..1000, {__intake_step(payload.x); true})}) ? 1 : 0`)}, 1); err == nil {
+		t.Fatal("a rule calling the meter's function compiled")
+	}
 	prog, err := mapping.Compile([]intake.Rule{rule("pairs", "", "revenue", `count(payload.xs, {all(payload.xs, {# > 0})}) * 1.0`)}, 1)
 	if err != nil {
 		t.Fatal(err)

@@ -170,11 +170,15 @@ func finishCall(tx *gorm.DB, c intake.Call, result json.RawMessage, attempt int)
 
 // failCall records a call that failed for good, with its error, so that
 // it is listed, answered, and never applied by a later run.
-func failCall(tx *gorm.DB, c intake.Call, e *intake.Error, attempt int) error {
+// It reports false when a concurrent run finished the call first (on
+// PostgreSQL the savepoint's rollback let it claim the call): that run's
+// row stands.
+func failCall(tx *gorm.DB, c intake.Call, e *intake.Error, attempt int) (bool, error) {
 	row := callRow(c, intake.StatusFailed)
 	now := time.Now().UTC()
 	row.Error, row.ErrorCode, row.Attempts, row.CompletedAt = e.Message, string(e.Code), attempt, &now
-	return tx.Clauses(unfinished(finishedColumns...)).Create(&row).Error
+	res := tx.Clauses(unfinished(finishedColumns...)).Create(&row)
+	return res.RowsAffected == 1, res.Error
 }
 
 // finishedCalls returns the rows of the calls that an earlier run already

@@ -148,13 +148,22 @@ func (s *Store) applyOneByOne(ctx context.Context, calls []intake.Call, attempt 
 					return err
 				}
 				e := callError(err)
-				if err := failCall(db, c, e, attempt); err != nil {
+				failed, err := failCall(db, c, e, attempt)
+				if err != nil {
 					return err
 				}
-				if err := deadLetter(db, c, e); err != nil {
-					return err
+				if failed {
+					if err := deadLetter(db, c, e); err != nil {
+						return err
+					}
+					o = intake.Outcome{Error: e, Fingerprint: c.Fingerprint}
+				} else {
+					var row Call
+					if err := db.Where("ingest_id = ?", c.IngestID).Take(&row).Error; err != nil {
+						return err
+					}
+					o = row.Outcome()
 				}
-				o = intake.Outcome{Error: e, Fingerprint: c.Fingerprint}
 			}
 			if err := db.Exec("RELEASE SAVEPOINT " + savepoint).Error; err != nil {
 				return err
@@ -202,7 +211,16 @@ func (s *Store) applyClaimed(db *gorm.DB, c intake.Call, attempt int, apply Appl
 // failed replay has its item already.
 func deadLetter(db *gorm.DB, c intake.Call, e *intake.Error) error {
 	if c.Kind == intake.KindReplay {
-		return nil
+		// The item is there already: it says why its replay failed, and
+		// having changed, is replayed afresh next time.
+		var in struct {
+			ItemID string `json:"item_id"`
+		}
+		if json.Unmarshal(c.Input, &in) != nil || in.ItemID == "" {
+			return nil
+		}
+		return db.Model(&InboxItem{}).Where("project_id = ? AND id = ? AND status = ?", c.ProjectID, in.ItemID, InboxOpen).
+			Updates(map[string]any{"reason": "its replay failed: " + e.Message, "updated_at": time.Now().UTC()}).Error
 	}
 	input := c.Input
 	if c.BodyRef != "" {

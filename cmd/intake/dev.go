@@ -78,7 +78,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 		return err
 	}
 	srv := api.New(st, tc, api.Options{
-		AdminToken: boot.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF,
+		AdminToken: boot.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF, TrustedProxies: cfg.TrustedProxies,
 		EagerStart: true, Registry: reg, Logger: log, PublicURL: cfg.PublicURL,
 	})
 	if err := boot.ensureProject(ctx, srv, st, dataDir); err != nil {

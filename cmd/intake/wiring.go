@@ -120,7 +120,7 @@ func runServe(ctx context.Context, cfg config.Config) error {
 		log.Warn("INTAKE_ADMIN_TOKEN is not set: projects cannot be created through this API")
 	}
 	go ensureSearchAttributes(ctx, tc, cfg.TemporalNamespace, log)
-	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF,
+	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF, TrustedProxies: cfg.TrustedProxies,
 		Registry: reg, Logger: log, PublicURL: cfg.PublicURL}
 	switch cfg.RedisURL {
 	case "":
