@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +66,45 @@ func TestReplayingAFailedCallAppliesItAsItsKind(t *testing.T) {
 	it, err := st.GetInboxItem(ctx, p.ID, items[0].ID)
 	if err != nil || it.Status != store.InboxResolved {
 		t.Fatalf("item %+v, %v", it, err)
+	}
+}
+
+// TestAFailedReplayChangesItsItem: a replay of a failed call that fails
+// again says why on its item, which, having changed, gets a new replay key:
+// the next replay, once the cause is fixed, is not answered with the
+// failure of this one.
+func TestAFailedReplayChangesItsItem(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	p := store.Project{ID: intake.NewID("p"), Name: "Acme"}
+	key := store.APIKey{ID: intake.NewID("key"), Name: "k", Scope: "admin", Hash: intake.HashAPIKey(intake.NewAPIKey()), Prefix: "ik_x"}
+	if err := st.CreateProject(ctx, &p, &key); err != nil {
+		t.Fatal(err)
+	}
+	a := &Activities{Store: st}
+	// An input its kind cannot read: it fails again on every replay.
+	call := intake.Call{IngestID: intake.NewID("ing"), ProjectID: p.ID, Kind: intake.KindMetric, Source: "crm",
+		ReceivedAt: time.Now(), Input: []byte(`{"metric": "revenue", "value": "not a number"}`)}
+	if _, err := st.ApplyCalls(ctx, []intake.Call{call}, 1, a.applier(nil)); err != nil {
+		t.Fatal(err)
+	}
+	items, _, err := st.ListInbox(ctx, p.ID, store.InboxFilter{}, store.Page{})
+	if err != nil || len(items) != 1 || !items[0].Failed {
+		t.Fatalf("inbox %+v, %v", items, err)
+	}
+	before := ReplayKey(items[0], 0)
+	time.Sleep(2 * time.Millisecond) // a key tells item states a millisecond apart; a replay request is later than that
+
+	replay, err := Replay.Call(intake.Call{IngestID: "rpl_" + before, ProjectID: p.ID, ReceivedAt: time.Now()}, ReplayInput{ItemID: items[0].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := a.apply(ctx, []intake.Call{replay}, 1)
+	if err != nil || outs[0].Error == nil {
+		t.Fatalf("the replay: %+v, %v", outs, err)
+	}
+	it, err := st.GetInboxItem(ctx, p.ID, items[0].ID)
+	if err != nil || it.Status != store.InboxOpen || !strings.Contains(it.Reason, "its replay failed") || ReplayKey(it, 0) == before {
+		t.Fatalf("the item after its failed replay: %+v, %v", it, err)
 	}
 }
