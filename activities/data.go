@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 	"unicode"
@@ -148,13 +147,10 @@ const (
 )
 
 // checkOutcome refuses what a rule produced that the database would refuse
-// or keep wrong (NUL, invalid UTF-8, control characters, too long, a value
-// that is not a finite number): the rule's problem, not a transient error
-// that would retry for ever.
+// or keep wrong (NUL, invalid UTF-8, control characters, too long): the
+// rule's problem, not a transient error that would retry for ever. A value
+// that is not a finite number is already the rule's error (mapping.Eval).
 func checkOutcome(o mapping.Outcome) error {
-	if math.IsNaN(o.Value) || math.IsInf(o.Value, 0) {
-		return fmt.Errorf("its value %v is not a finite number", o.Value)
-	}
 	if err := checkText("metric", o.Metric, maxRuleMetric); err != nil {
 		return err
 	}

@@ -19,15 +19,7 @@ import (
 func TestReplayingAFailedCallAppliesItAsItsKind(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.Open(t)
-	p := store.Project{ID: intake.NewID("p"), Name: "Acme"}
-	key := store.APIKey{ID: intake.NewID("key"), Name: "k", Scope: "admin", Hash: intake.HashAPIKey(intake.NewAPIKey()), Prefix: "ik_x"}
-	if err := st.CreateProject(ctx, &p, &key); err != nil {
-		t.Fatal(err)
-	}
-	m := store.Metric{ID: intake.NewID("m"), ProjectID: p.ID, Key: "revenue", Name: "Revenue", Unit: "USD", Value: 10}
-	if err := st.CreateMetric(ctx, &m); err != nil {
-		t.Fatal(err)
-	}
+	p, m := storetest.Project(t, st)
 	a := &Activities{Store: st}
 	call, err := Metric.Call(intake.Call{IngestID: intake.NewID("ing"), ProjectID: p.ID, Source: "crm", ReceivedAt: time.Now()},
 		intake.MetricInput{Metric: "revenue", Value: 5, Op: intake.OpAdd, Timestamp: time.Now(), Source: "crm"})
@@ -76,11 +68,7 @@ func TestReplayingAFailedCallAppliesItAsItsKind(t *testing.T) {
 func TestAFailedReplayChangesItsItem(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.Open(t)
-	p := store.Project{ID: intake.NewID("p"), Name: "Acme"}
-	key := store.APIKey{ID: intake.NewID("key"), Name: "k", Scope: "admin", Hash: intake.HashAPIKey(intake.NewAPIKey()), Prefix: "ik_x"}
-	if err := st.CreateProject(ctx, &p, &key); err != nil {
-		t.Fatal(err)
-	}
+	p, _ := storetest.Project(t, st)
 	a := &Activities{Store: st}
 	// An input its kind cannot read: it fails again on every replay.
 	call := intake.Call{IngestID: intake.NewID("ing"), ProjectID: p.ID, Kind: intake.KindMetric, Source: "crm",

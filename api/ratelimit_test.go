@@ -294,3 +294,36 @@ func stuckTemporal(t *testing.T) client.Client {
 	t.Cleanup(down.Close)
 	return down
 }
+
+// TestFailedAuthCountsClientsBehindTrustedProxies: behind a trusted proxy
+// the failed-authentication limit counts each client named by
+// X-Forwarded-For; without one, X-Forwarded-For is the caller's to forge
+// and every request counts as the connecting address.
+func TestFailedAuthCountsClientsBehindTrustedProxies(t *testing.T) {
+	unknown := "ik_0000000000000000000000000000000000000000"
+	serve := func(trusted []string) string {
+		srv := api.New(e2e.store, e2e.temporal, api.Options{MaxAuthFailures: 2, TrustedProxies: trusted})
+		base, stop, err := listen(srv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+		return base
+	}
+	from := func(base, client string) int {
+		return call(t, base, "GET", "/api/ingest/ing_missing", unknown, nil, "X-Forwarded-For", client).status
+	}
+	proxied := serve([]string{"127.0.0.1"})
+	if a, b, c := from(proxied, "198.51.100.1"), from(proxied, "198.51.100.1"), from(proxied, "198.51.100.1"); a != 401 || b != 401 || c != 429 {
+		t.Fatalf("one client behind the proxy: %d %d %d, want 401 401 429", a, b, c)
+	}
+	if st := from(proxied, "198.51.100.2"); st != 401 {
+		t.Fatalf("another client behind the proxy: %d, want 401", st)
+	}
+	direct := serve(nil)
+	from(direct, "198.51.100.1")
+	from(direct, "198.51.100.1")
+	if st := from(direct, "198.51.100.2"); st != 429 {
+		t.Fatalf("a forged X-Forwarded-For without a trusted proxy: %d, want 429", st)
+	}
+}

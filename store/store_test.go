@@ -23,17 +23,8 @@ type fixture struct {
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	ctx := context.Background()
 	st := storetest.Open(t)
-	p := store.Project{ID: intake.NewID("p"), Name: "Acme"}
-	key := store.APIKey{ID: intake.NewID("key"), Name: "k", Scope: "admin", Hash: intake.HashAPIKey(intake.NewAPIKey()), Prefix: "ik_x"}
-	if err := st.CreateProject(ctx, &p, &key); err != nil {
-		t.Fatal(err)
-	}
-	m := store.Metric{ID: intake.NewID("m"), ProjectID: p.ID, Key: "revenue", Name: "Monthly Revenue", Unit: "USD", Value: 10}
-	if err := st.CreateMetric(ctx, &m); err != nil {
-		t.Fatal(err)
-	}
+	p, m := storetest.Project(t, st)
 	return fixture{st: st, project: p, metric: m}
 }
 

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/store"
 )
 
@@ -115,4 +116,21 @@ func schemaURL(base string) (string, string, error) {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return schema, u.String(), nil
+}
+
+// Project makes a project in st, with its admin key, and a USD metric
+// "revenue" at value 10.
+func Project(t testing.TB, st *store.Store) (store.Project, store.Metric) {
+	t.Helper()
+	ctx := context.Background()
+	p := store.Project{ID: intake.NewID("p"), Name: "Acme"}
+	key := store.APIKey{ID: intake.NewID("key"), Name: "k", Scope: "admin", Hash: intake.HashAPIKey(intake.NewAPIKey()), Prefix: "ik_x"}
+	if err := st.CreateProject(ctx, &p, &key); err != nil {
+		t.Fatal(err)
+	}
+	m := store.Metric{ID: intake.NewID("m"), ProjectID: p.ID, Key: "revenue", Name: "Monthly Revenue", Unit: "USD", Value: 10}
+	if err := st.CreateMetric(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	return p, m
 }
