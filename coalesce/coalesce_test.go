@@ -67,6 +67,20 @@ func startWorker(t *testing.T) func() {
 	return w.Stop
 }
 
+// newStarter is coalesce.New with start and result bounds far above what a
+// start takes on a loaded CI machine, where other packages' Temporal servers
+// share the two cores: these tests are about grouping, not about timeouts
+// (TestStartFailureRefusesTheCalls sets its own).
+func newStarter(o coalesce.Options) *coalesce.Starter {
+	if o.StartTimeout == 0 {
+		o.StartTimeout = 30 * time.Second
+	}
+	if o.ResultWait == 0 {
+		o.ResultWait = 30 * time.Second
+	}
+	return coalesce.New(temporal, o)
+}
+
 func metricCall(project, id string) intake.Call {
 	return intake.Call{IngestID: id, ProjectID: project, Kind: intake.KindMetric, Source: "api", ReceivedAt: time.Now(),
 		Input: json.RawMessage(`{"metric":"revenue","value":1}`)}
@@ -103,7 +117,7 @@ func outcome(t *testing.T, tk coalesce.Ticket) echoed {
 
 func TestLoneCallHasAWorkflowOfItsOwn(t *testing.T) {
 	defer startWorker(t)()
-	s := coalesce.New(temporal, coalesce.Options{})
+	s := newStarter(coalesce.Options{})
 	p := intake.NewID("p")
 	tickets, err := s.Submit(context.Background(), metricCall(p, "ing_lone1"))
 	if err != nil {
@@ -121,7 +135,7 @@ func TestLoneCallHasAWorkflowOfItsOwn(t *testing.T) {
 // another lane (another kind) does not join them.
 func TestCallsOfALaneShareAWorkflow(t *testing.T) {
 	defer startWorker(t)()
-	s := coalesce.New(temporal, coalesce.Options{})
+	s := newStarter(coalesce.Options{})
 	p := intake.NewID("p")
 	calls := []intake.Call{metricCall(p, "ing_a"), metricCall(p, "ing_b"), metricCall(p, "ing_c")}
 	other := metricCall(p, "ing_d")
@@ -143,7 +157,7 @@ func TestCallsOfALaneShareAWorkflow(t *testing.T) {
 // Calls arriving while their lane's workflow runs wait for it, then share
 // the next workflow; one a caller gave up on before that is never started.
 func TestCallsWaitingForTheLaneShareTheNextWorkflow(t *testing.T) {
-	s := coalesce.New(temporal, coalesce.Options{Hold: time.Minute, MinHold: time.Minute})
+	s := newStarter(coalesce.Options{Hold: time.Minute, MinHold: time.Minute})
 	p := intake.NewID("p")
 	first, err := s.Submit(context.Background(), metricCall(p, "ing_w0")) // no worker yet: it keeps running
 	if err != nil {
@@ -200,7 +214,7 @@ func TestCallsWaitingForTheLaneShareTheNextWorkflow(t *testing.T) {
 // A workflow carries at most MaxCalls; the rest start alongside it.
 func TestWorkflowBounds(t *testing.T) {
 	defer startWorker(t)()
-	s := coalesce.New(temporal, coalesce.Options{MaxCalls: 3})
+	s := newStarter(coalesce.Options{MaxCalls: 3})
 	p := intake.NewID("p")
 	calls := make([]intake.Call, 7)
 	for i := range calls {
@@ -238,13 +252,13 @@ func TestStartFailureRefusesTheCalls(t *testing.T) {
 // A lane whose callers are answered at start does not wait for its
 // running workflow: a lone sender's next call starts at once, alone.
 func TestLaneAnsweredAtStartDoesNotWaitForTheWork(t *testing.T) {
-	s := coalesce.New(temporal, coalesce.Options{Hold: time.Minute, MinHold: time.Minute,
+	s := newStarter(coalesce.Options{Hold: time.Minute, MinHold: time.Minute,
 		AnsweredAtStart: func(kind string) bool { return kind == intake.KindWebhook }})
 	p := intake.NewID("p")
 	for i := range 3 { // no worker: none of them runs
 		c := metricCall(p, fmt.Sprintf("whk_%d", i))
 		c.Kind = intake.KindWebhook
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		tickets, err := s.Submit(ctx, c)
 		cancel()
 		if err != nil {
