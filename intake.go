@@ -30,13 +30,13 @@ type Principal struct {
 	ProjectID string
 	KeyID     string
 	Scope     Scope
-	// RateLimit is the key's requests per minute: its own, else its
-	// project's, else 0 for the default.
-	RateLimit int
-	// ProjectRateLimit is the project's requests per minute, counted over
-	// all its keys and connectors: a ceiling no key's own limit lifts. 0
-	// when the instance admin set none.
-	ProjectRateLimit int
+	// RateLimit is the key's limit: its own, else its project's, else
+	// zero for the default.
+	RateLimit Rate
+	// ProjectRateLimit is the project's limit, counted over all its keys
+	// and connectors: a ceiling no key's own limit lifts. Zero when the
+	// instance admin set none.
+	ProjectRateLimit Rate
 	// ConnectorID is set when the key is a connector's own.
 	ConnectorID string
 }

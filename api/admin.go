@@ -55,26 +55,48 @@ func mapRows[T, J any](rows []T, next string, err error, show func(T) J) ([]J, s
 }
 
 type projectJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	RateLimit *int      `json:"rate_limit"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string      `json:"id"`
+	Name      string      `json:"name"`
+	RateLimit intake.Rate `json:"rate_limit"`
+	CreatedAt time.Time   `json:"created_at"`
 }
 
-// maxRateLimit bounds a configured limit to something a store can count.
-const maxRateLimit = 1_000_000
+func showProject(p store.Project) projectJSON {
+	return projectJSON{ID: p.ID, Name: p.Name, RateLimit: p.Rate(), CreatedAt: p.CreatedAt}
+}
 
-// rateLimit reads an optional rate_limit: requests per minute.
-func (o object) rateLimit() (*int, error) {
-	v, ok, err := o.number("rate_limit")
-	if err != nil || !ok {
-		return nil, err
+// keyJSON is a key as the API shows it, its limit in the form it was set.
+type keyJSON struct {
+	store.APIKey
+	RateLimit intake.Rate `json:"rate_limit"`
+}
+
+func showKey(k store.APIKey) keyJSON { return keyJSON{APIKey: k, RateLimit: k.Rate()} }
+
+// rateLimit reads an optional rate_limit: a number of requests a minute,
+// or "N/m" or "N/h". The zero Rate when absent or null.
+func (o object) rateLimit() (intake.Rate, error) {
+	raw, ok := o["rate_limit"]
+	if !ok || isNull(raw) {
+		return intake.Rate{}, nil
 	}
-	if v != float64(int(v)) || v < 1 || v > maxRateLimit {
-		return nil, intake.Invalid("rate_limit", "rate_limit must be a whole number of requests per minute from 1 to %d", maxRateLimit)
+	r, err := intake.ParseRate(raw)
+	if err != nil {
+		return r, intake.Invalid("rate_limit", "rate_limit %v", err)
 	}
-	n := int(v)
-	return &n, nil
+	return r, nil
+}
+
+// underCeiling refuses a key's limit that lets more through than its
+// project's, which the instance admin set: the ceiling is counted over
+// every key anyway, and a key that promises more than it can get only
+// misleads its owner.
+func underCeiling(p intake.Principal, r intake.Rate) error {
+	if !r.IsZero() && !p.ProjectRateLimit.IsZero() && r.Exceeds(p.ProjectRateLimit) {
+		return intake.Invalid("rate_limit", "rate_limit %s is more than the project's %d requests per %s",
+			r, p.ProjectRateLimit.N, p.ProjectRateLimit.Unit())
+	}
+	return nil
 }
 
 func (s *Server) createProject(c *fiber.Ctx) error {
@@ -90,14 +112,15 @@ func (s *Server) createProject(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := store.Project{ID: intake.NewID("p"), Name: name, RateLimit: limit}
+	p := store.Project{ID: intake.NewID("p"), Name: name}
+	p.SetRate(limit)
 	secret := intake.NewAPIKey()
 	key := newKeyRow(secret, "Default admin key", intake.ScopeAdmin, nil)
 	if err := s.store.CreateProject(c.UserContext(), &p, &key); err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{
-		"project":      projectJSON{ID: p.ID, Name: p.Name, RateLimit: p.RateLimit, CreatedAt: p.CreatedAt},
+		"project":      showProject(p),
 		"admin_key":    secret,
 		"admin_key_id": key.ID,
 	})
@@ -106,9 +129,7 @@ func (s *Server) createProject(c *fiber.Ctx) error {
 func (s *Server) listProjects(c *fiber.Ctx) error {
 	return paged(c, func(ctx context.Context, pg store.Page) ([]projectJSON, string, error) {
 		rows, next, err := s.store.ListProjects(ctx, pg)
-		return mapRows(rows, next, err, func(p store.Project) projectJSON {
-			return projectJSON{ID: p.ID, Name: p.Name, RateLimit: p.RateLimit, CreatedAt: p.CreatedAt}
-		})
+		return mapRows(rows, next, err, showProject)
 	})
 }
 
@@ -121,7 +142,7 @@ func newKeyRow(secret, name string, scope intake.Scope, expires *time.Time) stor
 
 // createdKey is the answer to a key creation: the only time Key is shown.
 type createdKey struct {
-	store.APIKey
+	keyJSON
 	Key string `json:"key"`
 }
 
@@ -156,18 +177,17 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	// The project's limit, set by the instance admin, is a ceiling: a
-	// project's key cannot be given more.
-	if p := principal(c); limit != nil && p.ProjectRateLimit > 0 && *limit > p.ProjectRateLimit {
-		return intake.Invalid("rate_limit", "rate_limit must be at most the project's %d requests per minute", p.ProjectRateLimit)
+	if err := underCeiling(principal(c), limit); err != nil {
+		return err
 	}
 	secret := intake.NewAPIKey()
 	key := newKeyRow(secret, name, scope, expires)
-	key.ProjectID, key.RateLimit = principal(c).ProjectID, limit
+	key.ProjectID = principal(c).ProjectID
+	key.SetRate(limit)
 	if err := s.store.CreateAPIKey(c.UserContext(), &key); err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(createdKey{APIKey: key, Key: secret})
+	return c.Status(fiber.StatusCreated).JSON(createdKey{keyJSON: showKey(key), Key: secret})
 }
 
 // parseFutureTime reads an RFC 3339 time that must lie in the future.
@@ -187,8 +207,9 @@ func (s *Server) parseFutureTime(raw []byte) (time.Time, error) {
 }
 
 func (s *Server) listKeys(c *fiber.Ctx) error {
-	return paged(c, func(ctx context.Context, pg store.Page) ([]store.APIKey, string, error) {
-		return s.store.ListAPIKeys(ctx, principal(c).ProjectID, pg)
+	return paged(c, func(ctx context.Context, pg store.Page) ([]keyJSON, string, error) {
+		rows, next, err := s.store.ListAPIKeys(ctx, principal(c).ProjectID, pg)
+		return mapRows(rows, next, err, showKey)
 	})
 }
 
@@ -198,7 +219,7 @@ func (s *Server) revokeKey(c *fiber.Ctx) error {
 		return err
 	}
 	s.auth.forget(k.Hash)
-	return c.JSON(k)
+	return c.JSON(showKey(k))
 }
 
 // listCalls lists every accepted call, newest first: processing (with

@@ -28,7 +28,7 @@ type keyStore interface {
 // and the rate limit in force for it.
 type cachedKey struct {
 	key                     *store.APIKey
-	rateLimit, projectLimit int
+	rateLimit, projectLimit intake.Rate
 }
 
 // authenticator resolves a Bearer token to a Principal. Lookups, found or
@@ -151,11 +151,9 @@ func (a *authenticator) load(ctx context.Context, k store.APIKey) (cachedKey, er
 	if err != nil {
 		return entry, err
 	}
-	if p.RateLimit != nil {
-		entry.rateLimit, entry.projectLimit = *p.RateLimit, *p.RateLimit
-	}
-	if k.RateLimit != nil {
-		entry.rateLimit = *k.RateLimit
+	entry.rateLimit, entry.projectLimit = p.Rate(), p.Rate()
+	if own := k.Rate(); !own.IsZero() {
+		entry.rateLimit = own
 	}
 	return entry, a.store.TouchAPIKey(ctx, k.ID, a.now())
 }

@@ -179,8 +179,8 @@ func (s *Server) createConnector(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if pr := principal(c); limit != nil && pr.ProjectRateLimit > 0 && *limit > pr.ProjectRateLimit {
-		return intake.Invalid("rate_limit", "rate_limit must be at most the project's %d requests per minute", pr.ProjectRateLimit)
+	if err := underCeiling(principal(c), limit); err != nil {
+		return err
 	}
 	raw, _ := json.Marshal(settings)
 	p := principal(c)
@@ -193,9 +193,10 @@ func (s *Server) createConnector(c *fiber.Ctx) error {
 	if typ == connectors.Generic.Name && secret == "" || typ == intake.SalesDash {
 		plain = intake.NewAPIKey()
 		k := newKeyRow(plain, name+" (connector)", intake.ScopeIngest, nil)
-		k.ProjectID, k.ConnectorID, k.RateLimit = p.ProjectID, conn.ID, limit
+		k.ProjectID, k.ConnectorID = p.ProjectID, conn.ID
+		k.SetRate(limit)
 		key = &k
-	} else if limit != nil {
+	} else if !limit.IsZero() {
 		return intake.Invalid("rate_limit", "only generic and salesdash connectors have a key to limit")
 	}
 	if err := s.store.CreateConnector(c.UserContext(), &conn, key); err != nil {

@@ -87,13 +87,6 @@ func prefixed(err error, prefix string) error {
 }
 
 // bodyWithin refuses a body over max before it is decoded.
-func bodyWithin(c *fiber.Ctx, max int) error {
-	if len(c.Body()) > max {
-		return intake.Errorf(intake.ErrPayloadTooLarge, "this endpoint takes bodies of at most %d KB", max>>10)
-	}
-	return nil
-}
-
 // callBody decodes an ingest call's body, a JSON object of at most max bytes.
 func callBody(c *fiber.Ctx, max int) (object, error) {
 	if err := bodyWithin(c, max); err != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -11,7 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// DefaultRateLimit is how many requests a key may make per window unless
+// DefaultRateLimit is how many requests a key may make a minute unless
 // the key or its project says otherwise.
 const DefaultRateLimit = 100
 
@@ -28,7 +29,7 @@ type RateCounter interface {
 // that lets everything through while Redis is down is no limit.
 type rateLimiter struct {
 	counter RateCounter
-	window  time.Duration
+	minute  time.Duration // how long a limit's minute lasts; shorter in tests
 }
 
 // rateTimeout bounds a count: an unreachable Redis answers 503 quickly.
@@ -41,45 +42,54 @@ func (l *rateLimiter) check(c *fiber.Ctx) error {
 	if p.Instance {
 		return nil
 	}
-	max := p.RateLimit
-	if max <= 0 {
-		max = DefaultRateLimit
+	r := p.RateLimit
+	if r.IsZero() {
+		r = intake.PerMinute(DefaultRateLimit)
 	}
-	if err := l.hit(c, "intake:rate:"+p.KeyID, max, "this API key", true); err != nil {
+	if err := l.hit(c, "intake:rate:"+p.KeyID, r, "this API key", true); err != nil {
 		return err
 	}
 	return l.project(c, p.ProjectID, p.ProjectRateLimit)
 }
 
 // project counts one request against a project's ceiling, over all its
-// keys and connectors; none when max is 0.
-func (l *rateLimiter) project(c *fiber.Ctx, projectID string, max int) error {
-	if max <= 0 {
+// keys and connectors; none when r is zero.
+func (l *rateLimiter) project(c *fiber.Ctx, projectID string, r intake.Rate) error {
+	if r.IsZero() {
 		return nil
 	}
-	return l.hit(c, "intake:rate:project:"+projectID, max, "this project", false)
+	return l.hit(c, "intake:rate:project:"+projectID, r, "this project", false)
 }
 
-// hit counts one request under key against max a window; headers shows
-// the count in X-RateLimit-* (the key's count; the project's ceiling shows
-// only when it refuses).
-func (l *rateLimiter) hit(c *fiber.Ctx, key string, max int, who string, headers bool) error {
+// hit counts one request under key against r; headers shows the count in
+// X-RateLimit-* (the key's count; the project's ceiling shows only when it
+// refuses). Each unit counts under a key of its own, so that a limit
+// changed from an hour to a minute does not inherit the hour's window.
+func (l *rateLimiter) hit(c *fiber.Ctx, key string, r intake.Rate, who string, headers bool) error {
+	window := l.minute
+	if r.Per == time.Hour {
+		window, key = 60*l.minute, key+":h"
+	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), rateTimeout)
-	n, left, err := l.counter.Hit(ctx, key, l.window)
+	n, left, err := l.counter.Hit(ctx, key, window)
 	cancel()
 	if err != nil {
 		c.Set(fiber.HeaderRetryAfter, "1")
 		return &intake.Error{Code: intake.ErrUnavailable, Message: "the rate-limit store is unreachable; retry later"}
 	}
+	max := int64(r.N)
 	reset := max64(1, int64((left+time.Second-1)/time.Second))
-	if headers || n > int64(max) {
-		c.Set("X-RateLimit-Limit", strconv.Itoa(max))
-		c.Set("X-RateLimit-Remaining", strconv.FormatInt(max64(0, int64(max)-n), 10))
+	if headers || n > max {
+		c.Set("X-RateLimit-Limit", strconv.Itoa(r.N))
+		c.Set("X-RateLimit-Remaining", strconv.FormatInt(max64(0, max-n), 10))
 		c.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+		// The draft IETF RateLimit-Policy names the window, which
+		// X-RateLimit-Limit alone does not: 100;w=3600 is 100 an hour.
+		c.Set("RateLimit-Policy", fmt.Sprintf("%d;w=%d", r.N, int64(r.Per/time.Second)))
 	}
-	if n > int64(max) {
+	if n > max {
 		c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(reset, 10))
-		return intake.Errorf(intake.ErrRateLimited, "%s may make %d requests per %s; retry after %d seconds", who, max, l.window, reset)
+		return intake.Errorf(intake.ErrRateLimited, "%s may make %d requests per %s; retry after %d seconds", who, r.N, r.Unit(), reset)
 	}
 	return nil
 }

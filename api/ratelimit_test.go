@@ -327,3 +327,60 @@ func TestFailedAuthCountsClientsBehindTrustedProxies(t *testing.T) {
 		t.Fatalf("a forged X-Forwarded-For without a trusted proxy: %d, want 429", st)
 	}
 }
+
+// TestRateLimitPerHour: limits can be set an hour ("N/h"), as hourly plans
+// are; they are shown as set, count in hour-long windows, and a key's
+// limit is compared with its project's over the same time.
+func TestRateLimitPerHour(t *testing.T) {
+	for _, bad := range []any{"100/d", "100", "0/h", 1.5, true, 0} {
+		r := do(t, "POST", "/api/admin/projects", e2e.token, map[string]any{"name": "bad", "rate_limit": bad})
+		if r.status != 400 || field(r) != "rate_limit" || !strings.Contains(r.str("message"), `"N/h"`) {
+			t.Fatalf("rate_limit %v: %d %s", bad, r.status, r.raw)
+		}
+	}
+	r := do(t, "POST", "/api/admin/projects", e2e.token, map[string]any{"name": "hourly", "rate_limit": "6/h"})
+	want(t, r, 201)
+	if got := r.body["project"].(map[string]any)["rate_limit"]; got != "6/h" {
+		t.Fatalf("project rate_limit shows as %v", got)
+	}
+	admin := r.str("admin_key")
+	base := limitedServer(t, nil) // a minute lasts 2 s there, an hour 120 s
+	// 1 a minute is 60 an hour: more than the project's 6.
+	over := call(t, base, "POST", "/api/admin/keys", admin, map[string]any{"name": "minutely", "rate_limit": 1})
+	if over.status != 400 || field(over) != "rate_limit" || !strings.Contains(over.str("message"), "6 requests per hour") {
+		t.Fatalf("a key over its project's hourly ceiling: %d %s", over.status, over.raw)
+	}
+	k := call(t, base, "POST", "/api/admin/keys", admin, map[string]any{"name": "plan", "rate_limit": "3/h"})
+	want(t, k, 201)
+	if k.body["rate_limit"] != "3/h" {
+		t.Fatalf("key rate_limit shows as %v", k.body["rate_limit"])
+	}
+	key := k.str("key")
+	for i := range 3 {
+		r := call(t, base, "GET", "/api/ingest/ing_missing", key, nil)
+		want(t, r, 404)
+		if r.header.Get("X-RateLimit-Limit") != "3" || r.header.Get("RateLimit-Policy") != "3;w=3600" {
+			t.Fatalf("request %d headers %v", i, r.header)
+		}
+	}
+	list := call(t, base, "GET", "/api/admin/keys", admin, nil)
+	want(t, list, 200)
+	if !strings.Contains(string(list.raw), `"rate_limit":"3/h"`) {
+		t.Fatalf("the key list does not show 3/h: %s", list.raw)
+	}
+	// Past a minute's window the hour's count goes on (the project's
+	// ceiling has one request left: this one is refused by the key's).
+	time.Sleep(2100 * time.Millisecond)
+	r = call(t, base, "GET", "/api/ingest/ing_missing", key, nil)
+	retry, _ := strconv.Atoi(r.header.Get("Retry-After"))
+	if r.status != 429 || !strings.Contains(r.str("message"), "3 requests per hour") || retry <= 2 {
+		t.Fatalf("the fourth request of an hour: %d %s, Retry-After %d", r.status, r.raw, retry)
+	}
+}
+
+// field is the field a 400 names.
+func field(r response) string {
+	d, _ := r.body["details"].(map[string]any)
+	f, _ := d["field"].(string)
+	return f
+}

@@ -99,8 +99,8 @@ type Options struct {
 	// NewRedisCounter) between API processes. In this process's memory
 	// when nil.
 	RateCounter RateCounter
-	// RateWindow is the rate limit's window: one minute unless a test
-	// shortens it.
+	// RateWindow is how long a rate limit's minute lasts (an hour is 60
+	// of them): one minute unless a test shortens it.
 	RateWindow time.Duration
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client, for the per-client limits; without them every client
@@ -114,6 +114,13 @@ type Options struct {
 	// at once; past it calls get 503 with Retry-After. DefaultMaxInFlight
 	// when 0.
 	MaxInFlight int
+	// MaxConnections caps the connections served at once; past it new
+	// ones get 503. DefaultMaxConnections when 0.
+	MaxConnections int
+	// MaxUnverifiedBytes bounds the body bytes that webhook deliveries
+	// not yet verified hold at once; past it deliveries get 503 with
+	// Retry-After. DefaultMaxUnverifiedBytes when 0.
+	MaxUnverifiedBytes int64
 	// MaxCallsPerWorkflow bounds the calls one workflow carries under
 	// load; 1 gives every call a workflow of its own.
 	MaxCallsPerWorkflow int
@@ -147,6 +154,12 @@ func (o *Options) defaults() {
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = DefaultMaxInFlight
 	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.MaxUnverifiedBytes <= 0 {
+		o.MaxUnverifiedBytes = DefaultMaxUnverifiedBytes
+	}
 }
 
 // Server is the intake API.
@@ -159,18 +172,23 @@ type Server struct {
 	opts     Options
 	// connectors caches connector lookups for webhook deliveries.
 	connectors        *lru.LRU[string, store.Connector]
-	projectLimits     *lru.LRU[string, int]
+	projectLimits     *lru.LRU[string, intake.Rate]
 	signatureFailures *prometheus.CounterVec
 	inFlight          *inFlight
 	limiter           *rateLimiter
 	starter           *coalesce.Starter
 	accepted          accepted
+	unverified        *unverifiedBudget
 	clock             func() time.Time
 }
 
 // DefaultMaxAuthFailures is the failed authentications a client address
 // may make a minute before unknown keys are refused without a lookup.
 const DefaultMaxAuthFailures = 50
+
+// DefaultMaxConnections is the connections one API process serves at
+// once: each holds its buffers (about 16 KB) and a goroutine.
+const DefaultMaxConnections = 10_000
 
 // MaxBody is the largest request body accepted by any route.
 const MaxBody = 5 << 20
@@ -184,7 +202,7 @@ func New(st Store, tc client.Client, opts Options) *Server {
 	if counter == nil {
 		counter = newMemoryCounter()
 	}
-	s.limiter = &rateLimiter{counter: counter, window: opts.RateWindow}
+	s.limiter = &rateLimiter{counter: counter, minute: opts.RateWindow}
 	s.auth.then = func(c *fiber.Ctx) error {
 		if err := s.limiter.check(c); err != nil {
 			return err
@@ -194,6 +212,9 @@ func New(st Store, tc client.Client, opts Options) *Server {
 			return err
 		}
 		defer release()
+		if err := readBody(c); err != nil {
+			return err
+		}
 		return c.Next()
 	}
 	s.app = fiber.New(fiber.Config{
@@ -205,13 +226,20 @@ func New(st Store, tc client.Client, opts Options) *Server {
 		TrustedProxies:          opts.TrustedProxies,
 		ProxyHeader:             proxyHeader(opts.TrustedProxies),
 		ReadTimeout:             30 * time.Second,
-		WriteTimeout:            30 * time.Second,
-		IdleTimeout:             2 * time.Minute,
+		// Bodies are read by intake once their caller is admitted
+		// (body.go); a multipart form is parsed then, not spooled to
+		// disk for whoever sends one.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		Concurrency:                  opts.MaxConnections,
+		WriteTimeout:                 30 * time.Second,
+		IdleTimeout:                  2 * time.Minute,
 	})
 	s.connectors = lru.NewLRU[string, store.Connector](keyCacheSize, nil, opts.KeyCacheTTL)
-	s.projectLimits = lru.NewLRU[string, int](keyCacheSize, nil, opts.KeyCacheTTL)
+	s.projectLimits = lru.NewLRU[string, intake.Rate](keyCacheSize, nil, opts.KeyCacheTTL)
 	s.signatureFailures = newSignatureFailures(opts.Registry)
 	s.inFlight = newInFlight(opts.MaxInFlight, opts.Registry)
+	s.unverified = &unverifiedBudget{max: opts.MaxUnverifiedBytes}
 	s.starter = coalesce.New(tc, coalesce.Options{EagerStart: opts.EagerStart, StartTimeout: opts.StartTimeout,
 		ResultWait: opts.SyncWait, MaxCalls: opts.MaxCallsPerWorkflow,
 		AnsweredAtStart: func(kind string) bool { return kind == intake.KindWebhook }, Started: s.recordAccepted})
@@ -222,6 +250,7 @@ func New(st Store, tc client.Client, opts Options) *Server {
 		opts.Logger.Error("handler panicked", "method", c.Method(), "path", c.Path(), "panic", fmt.Sprint(e),
 			"stack", string(debug.Stack()))
 	}}))
+	s.app.Use(guardBodies)
 	s.app.Use(httpMetrics(opts.Registry))
 	s.routes()
 	return s

@@ -34,6 +34,11 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 	if err != nil || conn.Type != provider.Name || !conn.Enabled {
 		return intake.Errorf(intake.ErrNotFound, "no enabled %s connector %q", provider.Name, c.Query("connector_id"))
 	}
+	release, err := s.unverified.take(c)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if err := bodyWithin(c, maxWebhookBody); err != nil {
 		return err
 	}
@@ -57,11 +62,11 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 	if err := s.limiter.project(c, conn.ProjectID, limit); err != nil {
 		return err
 	}
-	release, err := s.inFlight.share(c, conn.ProjectID)
+	releaseShare, err := s.inFlight.share(c, conn.ProjectID)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer releaseShare()
 	events, err := provider.Normalize(req)
 	if err != nil {
 		return intake.Invalid("body", "%v", err)
@@ -163,22 +168,18 @@ func (s *Server) connector(ctx context.Context, id string) (store.Connector, err
 // forgetConnector drops a changed connector from the cache.
 func (s *Server) forgetConnector(id string) { s.connectors.Remove(id) }
 
-// projectLimit is a project's requests per minute over all its keys and
-// connectors (0: none), cached like keys.
-func (s *Server) projectLimit(ctx context.Context, id string) (int, error) {
-	if n, ok := s.projectLimits.Get(id); ok {
-		return n, nil
+// projectLimit is a project's limit over all its keys and connectors
+// (zero: none), cached like keys.
+func (s *Server) projectLimit(ctx context.Context, id string) (intake.Rate, error) {
+	if r, ok := s.projectLimits.Get(id); ok {
+		return r, nil
 	}
 	p, err := s.store.GetProject(ctx, id)
 	if err != nil {
-		return 0, err
+		return intake.Rate{}, err
 	}
-	n := 0
-	if p.RateLimit != nil {
-		n = *p.RateLimit
-	}
-	s.projectLimits.Add(strings.Clone(id), n)
-	return n, nil
+	s.projectLimits.Add(strings.Clone(id), p.Rate())
+	return p.Rate(), nil
 }
 
 func newSignatureFailures(reg *prometheus.Registry) *prometheus.CounterVec {

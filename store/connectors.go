@@ -97,7 +97,7 @@ func (s *Store) RotateConnectorKey(ctx context.Context, projectID, id string, ke
 		if err := tx.Where("id = ?", c.KeyID).Take(&old).Error; err != nil {
 			return notFound(err, "connector key")
 		}
-		key.ProjectID, key.ConnectorID, key.RateLimit = projectID, c.ID, old.RateLimit
+		key.ProjectID, key.ConnectorID, key.RateLimit, key.RatePer = projectID, c.ID, old.RateLimit, old.RatePer
 		if err := tx.Create(key).Error; err != nil {
 			return err
 		}

@@ -1,17 +1,30 @@
 package store
 
-import "time"
+import (
+	"time"
+
+	"github.com/intakehq/intake"
+)
 
 // models lists every table, in the order AutoMigrate creates them.
 var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}, &RuleSet{}, &Task{}, &Connector{}, &Identity{}, &Entity{}, &User{}, &Activity{}, &Sale{}, &Body{}}
 
 // Project is a tenant; every other row belongs to exactly one.
 type Project struct {
-	ID        string    `gorm:"primaryKey;size:40" json:"id"`
-	Name      string    `gorm:"size:200;not null" json:"name"`
-	RateLimit *int      `json:"rate_limit"`
+	ID   string `gorm:"primaryKey;size:40" json:"id"`
+	Name string `gorm:"size:200;not null" json:"name"`
+	// RateLimit is requests a RatePer, over all the project's keys and
+	// connectors; nil for none. Read both through Rate.
+	RateLimit *int      `json:"-"`
+	RatePer   string    `gorm:"size:1;not null;default:''" json:"-"`
 	CreatedAt time.Time `json:"created_at"`
 }
+
+// Rate is the project's ceiling.
+func (p Project) Rate() intake.Rate { return rateOf(p.RateLimit, p.RatePer) }
+
+// SetRate sets the project's ceiling; the zero Rate removes it.
+func (p *Project) SetRate(r intake.Rate) { p.RateLimit, p.RatePer = rateColumns(r) }
 
 // APIKey is a project's credential. Only the SHA-256 of the secret is kept;
 // Prefix lets a human tell keys apart in a list.
@@ -26,9 +39,41 @@ type APIKey struct {
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
 	ExpiresAt  *time.Time `json:"expires_at"`
-	RateLimit  *int       `json:"rate_limit"`
+	// RateLimit is the key's own requests a RatePer, nil when it has the
+	// project's. Read both through Rate.
+	RateLimit *int   `json:"-"`
+	RatePer   string `gorm:"size:1;not null;default:''" json:"-"`
 	// ConnectorID is set on a connector's own key (generic, salesdash).
 	ConnectorID string `gorm:"size:40" json:"connector_id,omitempty"`
+}
+
+// Rate is the key's own limit.
+func (k APIKey) Rate() intake.Rate { return rateOf(k.RateLimit, k.RatePer) }
+
+// SetRate sets the key's own limit; the zero Rate gives it the project's.
+func (k *APIKey) SetRate(r intake.Rate) { k.RateLimit, k.RatePer = rateColumns(r) }
+
+// rateOf reads a limit's columns. Rows written before limits had a unit
+// have RatePer "": a minute.
+func rateOf(n *int, per string) intake.Rate {
+	if n == nil || *n <= 0 {
+		return intake.Rate{}
+	}
+	if per == "h" {
+		return intake.Rate{N: *n, Per: time.Hour}
+	}
+	return intake.PerMinute(*n)
+}
+
+func rateColumns(r intake.Rate) (*int, string) {
+	if r.IsZero() {
+		return nil, ""
+	}
+	n := r.N
+	if r.Per == time.Hour {
+		return &n, "h"
+	}
+	return &n, ""
 }
 
 // Metric is a dashboard number. ValueAt is the timestamp of the point that
