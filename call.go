@@ -121,6 +121,20 @@ func GroupWorkflowID(projectID, connector, group string) string {
 	return "ingest/" + projectID + "/" + connector + "/" + group
 }
 
+// ProjectOfWorkflow is the project named in an intake workflow ID
+// ("ingest/p_…/…", "replay/p_…/…"), or "" for any other ID.
+func ProjectOfWorkflow(id string) string {
+	_, rest, ok := strings.Cut(id, "/")
+	if !ok {
+		return ""
+	}
+	p, _, _ := strings.Cut(rest, "/")
+	if !strings.HasPrefix(p, "p_") {
+		return ""
+	}
+	return p
+}
+
 // ReplayInboxWorkflowID is the ID of an inbox replay asked for by call
 // ingestID.
 func ReplayInboxWorkflowID(projectID, ingestID string) string {

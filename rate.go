@@ -3,6 +3,7 @@ package intake
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +78,12 @@ func ParseRate(raw json.RawMessage) (Rate, error) {
 	r := Rate{Per: time.Minute}
 	switch v := v.(type) {
 	case json.Number:
-		count = v.String()
+		// A whole number however written (100, 100.0, 1e3).
+		f, err := v.Float64()
+		if err != nil || f != math.Trunc(f) || f < 1 || f > MaxRate {
+			return Rate{}, ErrRateSyntax
+		}
+		count = strconv.Itoa(int(f))
 	case string:
 		n, unit, ok := strings.Cut(v, "/")
 		if !ok {

@@ -18,7 +18,7 @@ func TestParseRate(t *testing.T) {
 			t.Errorf("ParseRate(%s) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{`0`, `-1`, `1.5`, `1e3`, `1000001`, `"100"`, `"100/d"`, `"0/h"`, `"/h"`, `"x/h"`, `"100/H"`, `" 100/h"`, `true`, `[]`, `{}`} {
+	for _, in := range []string{`0`, `-1`, `1.5`, `1000001`, `1e7`, `"100"`, `"100/d"`, `"0/h"`, `"/h"`, `"x/h"`, `"100/H"`, `" 100/h"`, `true`, `[]`, `{}`} {
 		if got, err := ParseRate(json.RawMessage(in)); err == nil {
 			t.Errorf("ParseRate(%s) = %v, want an error", in, got)
 		}

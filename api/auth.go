@@ -174,6 +174,7 @@ const (
 	accessAdmin                   // a project key with scope admin
 	accessIngest                  // a project key with scope ingest or admin, not a connector's
 	accessConnector               // a connector's own key, for that connector's URLs (the route checks which)
+	accessOps                     // the instance admin token, or a project key with scope admin (the route narrows it to its project)
 )
 
 const principalKey = "intake.principal"
@@ -194,9 +195,10 @@ func (a *authenticator) require(need access) fiber.Handler {
 		switch {
 		case need == accessInstance && !p.Instance:
 			return intake.Errorf(intake.ErrForbidden, "this route needs the instance admin token")
+		case need == accessOps && p.Instance:
 		case need != accessInstance && p.Instance:
 			return intake.Errorf(intake.ErrForbidden, "the instance admin token manages projects only; use a project API key")
-		case need == accessAdmin && !p.Scope.Allows(intake.ScopeAdmin):
+		case (need == accessAdmin || need == accessOps) && !p.Scope.Allows(intake.ScopeAdmin):
 			return intake.Errorf(intake.ErrForbidden, "this route needs an API key with scope admin")
 		case need != accessConnector && p.ConnectorID != "":
 			return intake.Errorf(intake.ErrForbidden, "this key belongs to connector %s and may call only its URLs", p.ConnectorID)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/andybalholm/brotli"
@@ -29,27 +30,44 @@ const bodyReadKey = "intake.bodyRead"
 // yet verified may hold in one process.
 const DefaultMaxUnverifiedBytes = 64 << 20
 
-// guardBodies runs first: a declared body over MaxBody is refused before
-// anything else, and a request whose body was never read closes its
-// connection, since the unread rest would otherwise be taken for the
-// next request on it.
+// guardBodies refuses a declared body over MaxBody before anything else.
+// A request whose body was never read (refused before it was) has the
+// rest of its body drained when small, so that its connection stays
+// usable, and its connection closed otherwise: the unread rest would be
+// taken for the next request, and closing with data unread can reset
+// the connection before the client has read the answer.
 func guardBodies(c *fiber.Ctx) error {
 	if n := c.Request().Header.ContentLength(); n > MaxBody {
 		c.Response().SetConnectionClose()
 		return tooLarge(MaxBody)
 	}
-	err := c.Next()
-	if c.Locals(bodyReadKey) == nil && hasBody(c) {
-		c.Response().SetConnectionClose()
-	}
-	return err
+	defer func() { // also when a handler panics
+		if c.Locals(bodyReadKey) == nil {
+			settleUnread(c)
+		}
+	}()
+	return c.Next()
 }
 
-// hasBody reports whether the request declares a body: a length, or
-// chunks.
-func hasBody(c *fiber.Ctx) bool {
+// prefetched is what the server reads with the headers: a body this small
+// arrived whole.
+const prefetched = 8 << 10
+
+// maxDrain is the unread body that is read and dropped rather than the
+// connection closed, as net/http does.
+const maxDrain = 256 << 10
+
+func settleUnread(c *fiber.Ctx) {
 	n := c.Request().Header.ContentLength()
-	return n > 0 || n == -1
+	switch {
+	case n <= prefetched && n != -1:
+	case n > 0 && n <= maxDrain && c.Request().BodyStream() != nil:
+		if _, err := io.Copy(io.Discard, c.Request().BodyStream()); err != nil {
+			c.Response().SetConnectionClose()
+		}
+	default:
+		c.Response().SetConnectionClose()
+	}
 }
 
 func tooLarge(max int) error {
@@ -80,10 +98,11 @@ func readBody(c *fiber.Ctx) error {
 		c.Response().SetConnectionClose()
 		return tooLarge(MaxBody)
 	}
-	coding := strings.ToLower(strings.TrimSpace(string(req.Header.Peek(fiber.HeaderContentEncoding))))
-	body, err := decodeBody(coding, raw)
-	if err != nil {
-		return err
+	body := raw
+	if coding := strings.ToLower(strings.TrimSpace(string(req.Header.Peek(fiber.HeaderContentEncoding)))); len(raw) > 0 {
+		if body, err = decodeBody(coding, raw); err != nil {
+			return err
+		}
 	}
 	req.SetBodyRaw(body)
 	req.Header.Del(fiber.HeaderContentEncoding)
@@ -119,26 +138,30 @@ func decodeBody(coding string, raw []byte) ([]byte, error) {
 	return body, nil
 }
 
-// unverifiedBudget bounds the body bytes held by deliveries whose
-// signature is not checked yet: anyone can post to a webhook URL.
+// unverifiedBudget bounds the memory held by deliveries whose signature
+// is not checked yet: anyone can post to a webhook URL.
 type unverifiedBudget struct {
 	max  int64
 	held atomic.Int64
 }
 
-// take reserves the request's declared length (MaxBody when chunked) and
-// returns its release; past the budget, 503 with Retry-After.
+// take reserves what the request's body may come to hold: its declared
+// length twice (the body and the copy handed to the connector), MaxBody
+// twice when it is chunked or compressed. It returns the release, which
+// may be called more than once; past the budget, 503 with Retry-After.
 func (b *unverifiedBudget) take(c *fiber.Ctx) (func(), error) {
 	n := int64(c.Request().Header.ContentLength())
-	if n < 0 {
+	if coding := c.Request().Header.Peek(fiber.HeaderContentEncoding); n < 0 || len(coding) > 0 && string(coding) != "identity" {
 		n = MaxBody
 	}
+	n *= 2
 	if b.held.Add(n) > b.max {
 		b.held.Add(-n)
 		c.Set(fiber.HeaderRetryAfter, "1")
 		return nil, intake.Errorf(intake.ErrUnavailable, "too many webhook bodies are being received; retry in a moment")
 	}
-	return func() { b.held.Add(-n) }, nil
+	var once sync.Once
+	return func() { once.Do(func() { b.held.Add(-n) }) }, nil
 }
 
 // bodyWithin reads the body and checks that it holds at most max bytes.

@@ -120,8 +120,9 @@ func TestUnverifiedWebhookBodiesShareABudget(t *testing.T) {
 	deliver := func() response {
 		return call(t, base, "POST", path, "", `{"id":"evt_1","type":"invoice.paid"}`, "Stripe-Signature", "t=1,v1=00")
 	}
-	// The slow one leaves 16 bytes of the budget: less than a delivery.
-	slow, _ := rawRequest(t, base, "POST", path, 1<<20-16, bytes.Repeat([]byte(" "), 16<<10))
+	// The slow one reserves twice its length, leaving 32 bytes of the
+	// budget: less than a delivery takes.
+	slow, _ := rawRequest(t, base, "POST", path, 512<<10-16, bytes.Repeat([]byte(" "), 16<<10))
 	defer slow.Close() // before stop, which waits for its connection
 	var r response
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
@@ -141,4 +142,53 @@ func TestUnverifiedWebhookBodiesShareABudget(t *testing.T) {
 	if r.status != 401 || r.str("error") != "invalid_signature" {
 		t.Fatalf("a delivery once the slow one is gone: %d %s, want 401 for its signature", r.status, r.raw)
 	}
+}
+
+// TestSlowWebhookBodiesHoldNoSlot: a delivery is read before it takes an
+// in-flight slot, so unsigned senders trickling bodies leave the slots to
+// signed calls. With one slot, a metric goes through while a delivery is
+// still arriving.
+func TestSlowWebhookBodiesHoldNoSlot(t *testing.T) {
+	srv := api.New(e2e.store, e2e.temporal, api.Options{AdminToken: adminToken, MaxInFlight: 1, EagerStart: true})
+	base, stop, err := listen(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	p := newProject(t)
+	c := do(t, "POST", "/api/admin/connectors", p.adminKey, map[string]any{"type": "stripe", "name": "S", "secret": fixtureSecrets["stripe"]})
+	want(t, c, 201)
+	slow, _ := rawRequest(t, base, "POST", "/api/webhook/stripe?connector_id="+c.str("id"), 64<<10, bytes.Repeat([]byte(" "), 16<<10))
+	defer slow.Close()
+	time.Sleep(200 * time.Millisecond) // its handler is reading the rest
+	r := call(t, base, "POST", "/api/ingest/metric", p.ingestKey, `{"metric":"revenue","value":7}`)
+	if r.status != 200 {
+		t.Fatalf("a metric while a delivery trickles in, one slot: %d %s", r.status, r.raw)
+	}
+}
+
+// TestRefusedSmallBodyKeepsItsConnection: the unread rest of a refused
+// body of at most 256 KB is drained, so the connection serves the next
+// request instead of being closed (or reset under the answer).
+func TestRefusedSmallBodyKeepsItsConnection(t *testing.T) {
+	body := `{"metric":"revenue","value":1,"pad":"` + strings.Repeat("x", 40<<10) + `"}`
+	conn, rd := rawRequest(t, e2e.base, "POST", "/api/ingest/metric", len(body), []byte(body),
+		"Authorization", "Bearer ik_not_a_key_of_anyone_000000000000")
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(rd, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 || resp.Close {
+		t.Fatalf("status %d, connection close %v; want 401 on an open connection", resp.StatusCode, resp.Close)
+	}
+	if _, err := fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: intake\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.ReadResponse(rd, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the next request on the connection: %v %v", resp, err)
+	}
+	resp.Body.Close()
 }

@@ -86,7 +86,6 @@ func prefixed(err error, prefix string) error {
 	return &intake.Error{Code: e.Code, Field: prefix + e.Field, Message: prefix + e.Message}
 }
 
-// bodyWithin refuses a body over max before it is decoded.
 // callBody decodes an ingest call's body, a JSON object of at most max bytes.
 func callBody(c *fiber.Ctx, max int) (object, error) {
 	if err := bodyWithin(c, max); err != nil {

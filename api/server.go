@@ -8,16 +8,20 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	lru "github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/coalesce"
+	"github.com/intakehq/intake/encryption"
 	"github.com/intakehq/intake/mapping"
 	"github.com/intakehq/intake/store"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
 	"go.temporal.io/sdk/client"
 )
 
@@ -121,6 +125,17 @@ type Options struct {
 	// not yet verified hold at once; past it deliveries get 503 with
 	// Retry-After. DefaultMaxUnverifiedBytes when 0.
 	MaxUnverifiedBytes int64
+	// Keys, when set, are the payload encryption keys: the codec endpoint
+	// (/api/codec) decodes and encodes with them for the Temporal UI.
+	Keys *encryption.Keyring
+	// CompressPayloads is whether encoded payloads are compressed first.
+	CompressPayloads bool
+	// CodecToken is the credential in the path of /api/codec/ui/{token},
+	// for a Temporal UI that sends no key; none when empty.
+	CodecToken string
+	// CodecOrigins are the browser origins (a Temporal UI) that may call
+	// /api/codec across origins.
+	CodecOrigins []string
 	// MaxCallsPerWorkflow bounds the calls one workflow carries under
 	// load; 1 gives every call a workflow of its own.
 	MaxCallsPerWorkflow int
@@ -235,6 +250,9 @@ func New(st Store, tc client.Client, opts Options) *Server {
 		WriteTimeout:                 30 * time.Second,
 		IdleTimeout:                  2 * time.Minute,
 	})
+	// A client that asks before sending its body (Expect: 100-continue)
+	// is told 417 when it declares more than any route takes.
+	s.app.Server().ContinueHandler = func(h *fasthttp.RequestHeader) bool { return h.ContentLength() <= MaxBody }
 	s.connectors = lru.NewLRU[string, store.Connector](keyCacheSize, nil, opts.KeyCacheTTL)
 	s.projectLimits = lru.NewLRU[string, intake.Rate](keyCacheSize, nil, opts.KeyCacheTTL)
 	s.signatureFailures = newSignatureFailures(opts.Registry)
@@ -250,8 +268,8 @@ func New(st Store, tc client.Client, opts Options) *Server {
 		opts.Logger.Error("handler panicked", "method", c.Method(), "path", c.Path(), "panic", fmt.Sprint(e),
 			"stack", string(debug.Stack()))
 	}}))
-	s.app.Use(guardBodies)
 	s.app.Use(httpMetrics(opts.Registry))
+	s.app.Use(guardBodies)
 	s.routes()
 	return s
 }
@@ -262,6 +280,12 @@ func (s *Server) routes() {
 	app.Get("/readyz", s.readyz)
 	app.Get("/metrics", s.metrics())
 	app.Get("/api/openapi.json", s.openapi)
+	if len(s.opts.CodecOrigins) > 0 {
+		app.Use("/api/codec", cors.New(cors.Config{AllowOrigins: strings.Join(s.opts.CodecOrigins, ","),
+			AllowMethods: fiber.MethodPost, AllowHeaders: "Content-Type, X-Namespace, Authorization"}))
+	}
+	app.Post("/api/codec/ui/:token/:action", s.codecAuth, s.codec)
+	app.Post("/api/codec/:action", s.auth.require(accessOps), s.codec)
 
 	instance := s.auth.require(accessInstance)
 	app.Post("/api/admin/projects", instance, s.createProject)
@@ -320,7 +344,7 @@ func (s *Server) routes() {
 	// A connector's key reads its own connector's calls only (ingestStatus).
 	app.Get("/api/ingest/:id", s.auth.require(accessConnector), s.ingestStatus)
 	app.Post("/api/webhooks/custom", shed, ingest, s.customWebhook)
-	app.Post("/api/webhook/:provider", shed, s.webhook)
+	app.Post("/api/webhook/:provider", s.webhookBody, shed, s.webhook)
 	// A connector's own key may call its connector's URLs only.
 	connectorKey := s.auth.require(accessConnector)
 	app.Post("/api/connectors/:id/activities", shed, connectorKey, s.ingestActivity)

@@ -20,10 +20,12 @@ import (
 // by reference.
 const maxWebhookBody = MaxBody
 
-// webhook receives a provider's delivery: the connector's own signature
-// scheme, then a call per event, acknowledged with 200 as soon as every
-// event is durably in a workflow.
-func (s *Server) webhook(c *fiber.Ctx) error {
+// webhookBody reads a delivery's body before it takes an in-flight slot:
+// the connector named in the URL must exist, and the body is read under
+// the budget of unverified deliveries, so that slow senders without a
+// signature hold bytes of that budget, never the slots verified calls
+// need. webhook releases the budget once the signature is checked.
+func (s *Server) webhookBody(c *fiber.Ctx) error {
 	provider, ok := connectors.Lookup(c.Params("provider"))
 	if !ok {
 		return intake.Errorf(intake.ErrNotFound, "no provider %q", c.Params("provider"))
@@ -42,6 +44,25 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 	if err := bodyWithin(c, maxWebhookBody); err != nil {
 		return err
 	}
+	c.Locals(deliveryKey, delivery{provider: provider, conn: conn, verified: release})
+	return c.Next()
+}
+
+const deliveryKey = "intake.delivery"
+
+// delivery is what webhookBody found for webhook.
+type delivery struct {
+	provider connectors.Provider
+	conn     store.Connector
+	verified func() // releases the unverified budget
+}
+
+// webhook receives a provider's delivery: the connector's own signature
+// scheme, then a call per event, acknowledged with 200 as soon as every
+// event is durably in a workflow.
+func (s *Server) webhook(c *fiber.Ctx) error {
+	d := c.Locals(deliveryKey).(delivery)
+	provider, conn := d.provider, d.conn
 	settings := conn.SettingsMap()
 	req := connectors.Request{Method: c.Method(), Header: http.Header{}, Body: bytes.Clone(c.Body()), Settings: settings,
 		URL: s.baseURL(c) + c.OriginalURL()}
@@ -53,6 +74,7 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 		s.signatureFailures.WithLabelValues(provider.Name).Inc()
 		return err
 	}
+	d.verified()
 	// Deliveries count against their project's ceiling and take from its
 	// share of the capacity, as its keys' calls do.
 	limit, err := s.projectLimit(c.UserContext(), conn.ProjectID)
@@ -62,11 +84,11 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 	if err := s.limiter.project(c, conn.ProjectID, limit); err != nil {
 		return err
 	}
-	releaseShare, err := s.inFlight.share(c, conn.ProjectID)
+	release, err := s.inFlight.share(c, conn.ProjectID)
 	if err != nil {
 		return err
 	}
-	defer releaseShare()
+	defer release()
 	events, err := provider.Normalize(req)
 	if err != nil {
 		return intake.Invalid("body", "%v", err)

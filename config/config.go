@@ -33,6 +33,12 @@ type Config struct {
 	Compression       string
 	Retention         time.Duration
 	LogLevel          string
+	// EncryptionKeys is INTAKE_ENCRYPTION_KEYS as given; encryption.ParseKeys
+	// reads it (its errors, unlike Load's, never repeat the value).
+	EncryptionKeys     string
+	EncryptionCompress bool
+	CodecToken         string
+	CodecOrigins       []string
 	// APIURL and Token are what `intake admin` talks to and with.
 	APIURL string
 	Token  string
@@ -79,15 +85,18 @@ var settings = []setting{
 		c.MaxInFlight = n
 		return nil
 	}},
-	{"INTAKE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (for per-client limits)", func(c *Config, v string) error {
-		c.TrustedProxies = nil
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				c.TrustedProxies = append(c.TrustedProxies, p)
-			}
-		}
+	{"INTAKE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (for per-client limits)", list(func(c *Config) *[]string { return &c.TrustedProxies })},
+	{"INTAKE_ENCRYPTION_KEYS", "encryption-keys", "", "payload encryption keys, id:base64 of 32 bytes, comma-separated; the first encrypts, all decrypt (dev makes one when empty)", func(c *Config, v string) error {
+		c.EncryptionKeys = v // parsed in main, so that an error never prints a key
 		return nil
 	}},
+	{"INTAKE_ENCRYPTION_COMPRESS", "encryption-compress", "true", "compress payloads before encrypting them (where it makes them smaller)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.EncryptionCompress = b
+		return err
+	}},
+	{"INTAKE_CODEC_TOKEN", "codec-token", "", "credential of /api/codec/ui/{token}, the codec endpoint a Temporal UI calls (dev makes one)", str(func(c *Config) *string { return &c.CodecToken })},
+	{"INTAKE_CODEC_ORIGINS", "codec-origins", "", "comma-separated browser origins of Temporal UIs that may call /api/codec", list(func(c *Config) *[]string { return &c.CodecOrigins })},
 	{"INTAKE_MAX_CALLS_PER_WORKFLOW", "max-calls-per-workflow", "64", "calls one workflow may carry under load (1: a workflow per call)", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 64 {
@@ -107,6 +116,19 @@ var settings = []setting{
 	{"INTAKE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 	{"INTAKE_URL", "url", "http://localhost:8080", "intake API base URL (admin)", str(func(c *Config) *string { return &c.APIURL })},
 	{"INTAKE_TOKEN", "token", "", "API key or instance token for `intake admin` (default INTAKE_ADMIN_TOKEN)", str(func(c *Config) *string { return &c.Token })},
+}
+
+// list reads a comma-separated list, dropping empty items.
+func list(p func(*Config) *[]string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		*p(c) = nil
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				*p(c) = append(*p(c), item)
+			}
+		}
+		return nil
+	}
 }
 
 func duration(p func(*Config) *time.Duration) func(*Config, string) error {

@@ -51,6 +51,9 @@ type Options struct {
 	Retention time.Duration
 	// SearchAttributes are registered on Namespace when it is created.
 	SearchAttributes map[string]enumspb.IndexedValueType
+	// CodecEndpoint is the remote codec the UI decodes payloads with;
+	// none when empty.
+	CodecEndpoint string
 	// LogLevel of the server's own log (debug, info, warn, error); warn when empty.
 	LogLevel string
 }
@@ -132,6 +135,7 @@ func Start(o Options) (*Server, error) {
 			CORS:                uiconfig.CORS{CookieInsecure: true},
 			HideLogs:            true,
 			DisableNewsFetch:    true,
+			Codec:               uiconfig.Codec{Endpoint: o.CodecEndpoint},
 		}))
 		go func() {
 			// Start blocks until Stop; the port was checked above, so an error

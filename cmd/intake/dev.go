@@ -13,6 +13,7 @@ import (
 	"github.com/intakehq/intake/api"
 	"github.com/intakehq/intake/config"
 	"github.com/intakehq/intake/devserver"
+	"github.com/intakehq/intake/encryption"
 	"github.com/intakehq/intake/store"
 	"github.com/intakehq/intake/worker"
 	"github.com/intakehq/intake/workflows"
@@ -33,10 +34,24 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("INTAKE_UI_ADDR: %w", err)
 	}
+	ring, keysAt, err := devKeys(cfg, dataDir)
+	if err != nil {
+		return err
+	}
+	codecToken := cfg.CodecToken
+	if codecToken == "" {
+		if codecToken, err = newCodecToken(); err != nil {
+			return err
+		}
+	}
+	// The embedded UI decodes payloads through intake's codec endpoint.
+	codecOrigins := append([]string{fmt.Sprintf("http://127.0.0.1:%d", uiPort), fmt.Sprintf("http://localhost:%d", uiPort),
+		fmt.Sprintf("http://%s:%d", uiHost, uiPort)}, cfg.CodecOrigins...)
 	temporalSrv, err := devserver.Start(devserver.Options{
 		IP: uiHost, Port: cfg.TemporalPort, UIPort: uiPort, DataDir: dataDir,
 		Namespace: cfg.TemporalNamespace, Retention: cfg.Retention,
 		SearchAttributes: workflows.SearchAttributes(),
+		CodecEndpoint:    "http://" + hostOf(cfg.HTTPAddr) + "/api/codec/ui/" + codecToken,
 	})
 	if err != nil {
 		return err
@@ -59,7 +74,9 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 
 	reg := newRegistry()
 	reg.MustRegister(temporalSrv.PersistenceCollector()) // for intake bench
-	tc, err := dialTemporal(ctx, clientOptions(temporalSrv.FrontendAddress(), cfg.TemporalNamespace, cfg.Compression, true, reg, log), log)
+	copts := clientOptions(temporalSrv.FrontendAddress(), cfg.TemporalNamespace, cfg.Compression, true, reg, log)
+	encrypt(&copts, ring, cfg.EncryptionCompress)
+	tc, err := dialTemporal(ctx, copts, log)
 	if err != nil {
 		return err
 	}
@@ -80,12 +97,13 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	srv := api.New(st, tc, api.Options{
 		AdminToken: boot.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF, TrustedProxies: cfg.TrustedProxies,
 		EagerStart: true, Registry: reg, Logger: log, PublicURL: cfg.PublicURL,
+		Keys: ring, CompressPayloads: cfg.EncryptionCompress, CodecToken: codecToken, CodecOrigins: codecOrigins,
 	})
 	if err := boot.ensureProject(ctx, srv, st, dataDir); err != nil {
 		return err
 	}
 	return serveUntil(ctx, srv, cfg.HTTPAddr, func() {
-		printDevBanner(stdout, cfg, temporalSrv, dataDir, dsn, boot)
+		printDevBanner(stdout, cfg, temporalSrv, dataDir, dsn, boot, ring, keysAt)
 	})
 }
 
@@ -112,7 +130,7 @@ func checkFree(addr, what string) error {
 	return l.Close()
 }
 
-func printDevBanner(w io.Writer, cfg config.Config, t *devserver.Server, dataDir, dsn string, b devBootstrap) {
+func printDevBanner(w io.Writer, cfg config.Config, t *devserver.Server, dataDir, dsn string, b devBootstrap, ring *encryption.Keyring, keysAt string) {
 	apiURL := "http://" + hostOf(cfg.HTTPAddr)
 	data := "in memory (--ephemeral): nothing is kept"
 	if dataDir != "" {
@@ -122,6 +140,11 @@ func printDevBanner(w io.Writer, cfg config.Config, t *devserver.Server, dataDir
 	if store.IsPostgresURL(dsn) {
 		db = "PostgreSQL (DATABASE_URL)"
 	}
+	sealed := "off (INTAKE_ENCRYPTION_KEYS=none): payloads go to Temporal in plaintext"
+	if ring != nil {
+		sealed = fmt.Sprintf("payloads to Temporal sealed with key %s (AES-256-GCM), kept in %s;\n"+
+			"                 the Temporal UI decodes them through intake's codec endpoint", ring.Current(), keysAt)
+	}
 	fmt.Fprintf(w, `
 intake dev is running. Ctrl-C stops it.
 
@@ -129,6 +152,7 @@ intake dev is running. Ctrl-C stops it.
   Temporal UI    %s
   Temporal       %s (namespace %s)
   Data           %s, store on %s
+  Encryption     %s
 
   Admin token    %s
                  (the instance admin token: creates projects; set INTAKE_ADMIN_TOKEN to choose it)
@@ -140,7 +164,7 @@ Push a metric:
   curl -s %s/api/admin/metrics -H "Authorization: Bearer %s" -d '{"key":"revenue","name":"Revenue","unit":"USD"}'
   curl -s %s/api/ingest/metric -H "Authorization: Bearer %s" -d '{"metric":"revenue","value":12345}'
 
-`, apiURL, t.UIURL(), t.FrontendAddress(), cfg.TemporalNamespace, data, db,
+`, apiURL, t.UIURL(), t.FrontendAddress(), cfg.TemporalNamespace, data, db, sealed,
 		b.AdminToken, b.ProjectName, b.ProjectID, b.AdminKey,
 		apiURL, b.AdminKey, apiURL, b.AdminKey)
 }

@@ -111,7 +111,13 @@ func runServe(ctx context.Context, cfg config.Config) error {
 	reg := newRegistry()
 	// A lazy client lets the API start while Temporal is down: calls then get
 	// 503 and /readyz says why, instead of the process crash-looping.
-	tc, err := client.NewLazyClient(clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, cfg.Compression, false, reg, log))
+	ring, err := productionKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+	copts := clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, cfg.Compression, false, reg, log)
+	encrypt(&copts, ring, cfg.EncryptionCompress)
+	tc, err := client.NewLazyClient(copts)
 	if err != nil {
 		return err
 	}
@@ -121,7 +127,8 @@ func runServe(ctx context.Context, cfg config.Config) error {
 	}
 	go ensureSearchAttributes(ctx, tc, cfg.TemporalNamespace, log)
 	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF, TrustedProxies: cfg.TrustedProxies,
-		Registry: reg, Logger: log, PublicURL: cfg.PublicURL}
+		Registry: reg, Logger: log, PublicURL: cfg.PublicURL,
+		Keys: ring, CompressPayloads: cfg.EncryptionCompress, CodecToken: cfg.CodecToken, CodecOrigins: cfg.CodecOrigins}
 	switch cfg.RedisURL {
 	case "":
 		return errors.New("INTAKE_REDIS_URL is required: rate limits must be shared by every API replica " +
@@ -181,7 +188,13 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer st.Close()
-	tc, err := dialTemporal(ctx, clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, cfg.Compression, false, newRegistry(), log), log)
+	ring, err := productionKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+	copts := clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, cfg.Compression, false, newRegistry(), log)
+	encrypt(&copts, ring, cfg.EncryptionCompress)
+	tc, err := dialTemporal(ctx, copts, log)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,89 @@
+package api_test
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/intakehq/intake/api"
+	"github.com/intakehq/intake/encryption"
+)
+
+// TestCodecEndpoint: Temporal's remote codec protocol over intake's keys.
+// A project's admin key encodes for its project and decodes only its own
+// project's payloads; the instance admin and the UI's codec token decode
+// all; an ingest key may not; the UI's origin passes CORS.
+func TestCodecEndpoint(t *testing.T) {
+	key, _ := encryption.NewKey("k1")
+	ring, err := encryption.ParseKeys(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := api.New(e2e.store, e2e.temporal, api.Options{AdminToken: adminToken, Keys: ring, CompressPayloads: true,
+		CodecToken: "ct_test_codec_token", CodecOrigins: []string{"http://ui.example"}})
+	base, stop, err := listen(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	a, b := newProject(t), newProject(t)
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	plain := `{"payloads":[{"metadata":{"encoding":"` + b64("json/plain") + `"},"data":"` + b64(`"canary-alice@example.com"`) + `"}]}`
+
+	enc := call(t, base, "POST", "/api/codec/encode", a.adminKey, plain)
+	want(t, enc, 200)
+	ps, _ := enc.body["payloads"].([]any)
+	if len(ps) != 1 || strings.Contains(string(enc.raw), b64(`"canary`)) {
+		t.Fatalf("encoded: %s", enc.raw)
+	}
+	md := ps[0].(map[string]any)["metadata"].(map[string]any)
+	if md[encryption.MetaProject] != b64(a.id) || md[encryption.MetaKeyID] != b64("k1") {
+		t.Fatalf("encoded metadata: %v", md)
+	}
+	sealed := string(enc.raw)
+	decoded := func(r response) bool { return strings.Contains(string(r.raw), b64(`"canary-alice@example.com"`)) }
+
+	if r := call(t, base, "POST", "/api/codec/decode", a.adminKey, sealed); r.status != 200 || !decoded(r) {
+		t.Fatalf("its own project's key: %d %s", r.status, r.raw)
+	}
+	if r := call(t, base, "POST", "/api/codec/decode", b.adminKey, sealed); r.status != 403 {
+		t.Fatalf("another project's key: %d %s", r.status, r.raw)
+	}
+	if r := call(t, base, "POST", "/api/codec/decode", a.ingestKey, sealed); r.status != 403 {
+		t.Fatalf("an ingest key: %d %s", r.status, r.raw)
+	}
+	if r := call(t, base, "POST", "/api/codec/decode", adminToken, sealed); r.status != 200 || !decoded(r) {
+		t.Fatalf("the instance admin: %d %s", r.status, r.raw)
+	}
+	if r := call(t, base, "POST", "/api/codec/ui/ct_test_codec_token/decode", "", sealed, "X-Namespace", "default"); r.status != 200 || !decoded(r) {
+		t.Fatalf("the UI's codec token: %d %s", r.status, r.raw)
+	}
+	if r := call(t, base, "POST", "/api/codec/ui/ct_wrong/decode", "", sealed); r.status != 404 || decoded(r) {
+		t.Fatalf("a wrong codec token: %d %s", r.status, r.raw)
+	}
+	if r := call(t, base, "POST", "/api/codec/decode", "", sealed); r.status != 401 {
+		t.Fatalf("no key: %d %s", r.status, r.raw)
+	}
+	if r := call(t, base, "POST", "/api/codec/decode", a.adminKey, `{"payloads":"x"}`); r.status != 400 || field(r) != "payloads" {
+		t.Fatalf("not Payloads: %d %s", r.status, r.raw)
+	}
+
+	pre, _ := http.NewRequest("OPTIONS", base+"/api/codec/ui/ct_test_codec_token/decode", nil)
+	pre.Header.Set("Origin", "http://ui.example")
+	pre.Header.Set("Access-Control-Request-Method", "POST")
+	pre.Header.Set("Access-Control-Request-Headers", "content-type,x-namespace")
+	resp, err := http.DefaultClient.Do(pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Access-Control-Allow-Origin") != "http://ui.example" {
+		t.Fatalf("preflight from the UI's origin: %d %v", resp.StatusCode, resp.Header)
+	}
+
+	// Without keys there is nothing to decode with.
+	if r := do(t, "POST", "/api/codec/decode", a.adminKey, plain); r.status != 404 || !strings.Contains(r.str("message"), "INTAKE_ENCRYPTION_KEYS") {
+		t.Fatalf("encryption off: %d %s", r.status, r.raw)
+	}
+}
