@@ -1,13 +1,18 @@
 package api_test
 
 import (
+	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/intakehq/intake/api"
 	"github.com/intakehq/intake/encryption"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 )
 
 // TestCodecEndpoint: Temporal's remote codec protocol over intake's keys.
@@ -85,5 +90,60 @@ func TestCodecEndpoint(t *testing.T) {
 	// Without keys there is nothing to decode with.
 	if r := do(t, "POST", "/api/codec/decode", a.adminKey, plain); r.status != 404 || !strings.Contains(r.str("message"), "INTAKE_ENCRYPTION_KEYS") {
 		t.Fatalf("encryption off: %d %s", r.status, r.raw)
+	}
+}
+
+// TestEncryptionStatus: the status names the keys and counts the open
+// workflows holding payloads sealed with each, so an operator knows when
+// an old key can go; plaintext ones (from before encryption) count apart.
+func TestEncryptionStatus(t *testing.T) {
+	k1, _ := encryption.NewKey("k1")
+	k2, _ := encryption.NewKey("k2")
+	old, _ := encryption.ParseKeys(k1)
+	rotated, _ := encryption.ParseKeys(k2 + "," + k1)
+	srv := api.New(e2e.store, e2e.temporal, api.Options{AdminToken: adminToken, Keys: rotated})
+	base, stop, err := listen(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	p := newProject(t)
+	queue := "nobody-polls-" + p.id // the workflows stay open
+	ctx := context.Background()
+	for i, dc := range []converter.DataConverter{nil, encryption.DataConverter(old, true), encryption.DataConverter(rotated, true)} {
+		tc := e2e.temporal
+		if dc != nil {
+			if tc, err = client.NewClientFromExisting(e2e.temporal, client.Options{DataConverter: dc}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		id := fmt.Sprintf("ingest/%s/api/ing_status%d", p.id, i)
+		if _, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, "Ingest", "canary"); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = e2e.temporal.TerminateWorkflow(ctx, id, "", "test over") }()
+	}
+	var r response
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		r = call(t, base, "GET", "/api/admin/encryption", adminToken, nil)
+		open, _ := r.body["open_workflows"].(map[string]any)
+		if r.status == 200 && open["k1"] != nil && open["k2"] != nil && open["plaintext"] != nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if r.status != 200 || r.body["current_key"] != "k2" || fmt.Sprint(r.body["keys"]) != "[k2 k1]" {
+		t.Fatalf("status: %d %s", r.status, r.raw)
+	}
+	open, _ := r.body["open_workflows"].(map[string]any)
+	for _, id := range []string{"k1", "k2", "plaintext"} {
+		if n, _ := open[id].(float64); n < 1 {
+			t.Fatalf("no open workflow counted for %s: %s", id, r.raw)
+		}
+	}
+	if r.body["connector_secrets"] == nil || r.body["stored_bodies"] == nil {
+		t.Fatalf("status lacks the database's counts: %s", r.raw)
+	}
+	if r := call(t, base, "GET", "/api/admin/encryption", p.adminKey, nil); r.status != 403 {
+		t.Fatalf("a project key: %d", r.status)
 	}
 }

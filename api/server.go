@@ -29,6 +29,7 @@ import (
 type Store interface {
 	keyStore
 	Ping(ctx context.Context) error
+	KeyUse(ctx context.Context) (secrets, bodies map[string]int, err error)
 	CreateProject(ctx context.Context, p *store.Project, first *store.APIKey) error
 	ListProjects(ctx context.Context, p store.Page) ([]store.Project, string, error)
 	CreateAPIKey(ctx context.Context, k *store.APIKey) error
@@ -290,6 +291,7 @@ func (s *Server) routes() {
 	instance := s.auth.require(accessInstance)
 	app.Post("/api/admin/projects", instance, s.createProject)
 	app.Get("/api/admin/projects", instance, s.listProjects)
+	app.Get("/api/admin/encryption", instance, s.encryptionStatus)
 
 	admin := s.auth.require(accessAdmin)
 	app.Post("/api/admin/keys", admin, s.createKey)

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/encryption"
 	"gorm.io/gorm"
 )
 
@@ -38,29 +40,67 @@ func (c Connector) SettingsMap() map[string]string {
 // CreateConnector stores a connector, with its Bearer key when it has one,
 // in one transaction.
 func (s *Store) CreateConnector(ctx context.Context, c *Connector, key *APIKey) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if key != nil {
 			if err := tx.Create(key).Error; err != nil {
 				return err
 			}
 			c.KeyID = key.ID
 		}
+		if err := s.sealSecrets(c); err != nil {
+			return err
+		}
 		return tx.Create(c).Error
 	})
+	if err != nil {
+		return err
+	}
+	return s.openSecrets(c)
+}
+
+// secretAAD binds a sealed secret to its connector.
+func secretAAD(c *Connector) string { return "intake/secret/v1|" + c.ID }
+
+// sealSecrets seals c's secrets in place, for writing.
+func (s *Store) sealSecrets(c *Connector) (err error) {
+	if c.Secret, err = s.keys.SealString(c.Secret, secretAAD(c)); err != nil {
+		return err
+	}
+	c.PreviousSecret, err = s.keys.SealString(c.PreviousSecret, secretAAD(c))
+	return err
+}
+
+// openSecrets opens c's secrets in place, as read.
+func (s *Store) openSecrets(c *Connector) (err error) {
+	if c.Secret, err = s.keys.OpenString(c.Secret, secretAAD(c)); err != nil {
+		return fmt.Errorf("connector %s secret: %w", c.ID, err)
+	}
+	if c.PreviousSecret, err = s.keys.OpenString(c.PreviousSecret, secretAAD(c)); err != nil {
+		return fmt.Errorf("connector %s previous secret: %w", c.ID, err)
+	}
+	return nil
 }
 
 // GetConnector returns a connector by ID, whatever its project: webhook
 // deliveries name only the connector.
 func (s *Store) GetConnector(ctx context.Context, id string) (Connector, error) {
 	var c Connector
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&c).Error
-	return c, notFound(err, "connector")
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&c).Error; err != nil {
+		return c, notFound(err, "connector")
+	}
+	return c, s.openSecrets(&c)
 }
 
 // ListConnectors returns one page of a project's connectors.
 func (s *Store) ListConnectors(ctx context.Context, projectID string, p Page) ([]Connector, string, error) {
 	q := s.db.WithContext(ctx).Model(&Connector{}).Where("project_id = ?", projectID)
-	return list(q, p, func(r *Connector) string { return r.ID })
+	rows, next, err := list(q, p, func(r *Connector) string { return r.ID })
+	for i := range rows {
+		if err == nil {
+			err = s.openSecrets(&rows[i])
+		}
+	}
+	return rows, next, err
 }
 
 // UpdateConnector changes a project's connector with edit, in one
@@ -71,12 +111,21 @@ func (s *Store) UpdateConnector(ctx context.Context, projectID, id string, edit 
 		if err := tx.Where("project_id = ? AND id = ?", projectID, id).Take(&c).Error; err != nil {
 			return notFound(err, "connector")
 		}
+		if err := s.openSecrets(&c); err != nil {
+			return err
+		}
 		if err := edit(&c); err != nil {
+			return err
+		}
+		if err := s.sealSecrets(&c); err != nil {
 			return err
 		}
 		return tx.Save(&c).Error
 	})
-	return c, err
+	if err != nil {
+		return c, err
+	}
+	return c, s.openSecrets(&c)
 }
 
 // RotateConnectorKey gives a project's connector a new Bearer key, in one
@@ -116,5 +165,84 @@ func (s *Store) RotateConnectorKey(ctx context.Context, projectID, id string, ke
 		c.KeyID = key.ID
 		return tx.Model(&c).Update("key_id", key.ID).Error
 	})
-	return c, old, err
+	if err != nil {
+		return c, old, err
+	}
+	return c, old, s.openSecrets(&c)
+}
+
+// MaintainSecrets erases previous secrets whose overlap has passed, then
+// reseals every secret not sealed with the current key: plaintext from
+// before encryption, or an older key's after a rotation. Several processes
+// may run it at once: a row is rewritten only if unchanged since read.
+func (s *Store) MaintainSecrets(ctx context.Context, now time.Time) (resealed int, err error) {
+	db := s.db.WithContext(ctx)
+	err = db.Model(&Connector{}).Where("previous_until IS NOT NULL AND previous_until <= ?", now).
+		Updates(map[string]any{"previous_secret": "", "previous_until": nil}).Error
+	if err != nil || s.keys == nil {
+		return 0, err
+	}
+	stale := func(v string) bool { return v != "" && encryption.SealedWith([]byte(v)) != s.keys.Current() }
+	var rows []Connector
+	err = db.Select("id", "secret", "previous_secret").Where("secret <> '' OR previous_secret <> ''").
+		FindInBatches(&rows, 500, func(tx *gorm.DB, _ int) error {
+			for _, c := range rows {
+				if !stale(c.Secret) && !stale(c.PreviousSecret) {
+					continue
+				}
+				read := c
+				if err := s.openSecrets(&c); err != nil {
+					return err
+				}
+				if err := s.sealSecrets(&c); err != nil {
+					return err
+				}
+				res := db.Model(&Connector{}).Where("id = ? AND secret = ? AND previous_secret = ?", c.ID, read.Secret, read.PreviousSecret).
+					Updates(map[string]any{"secret": c.Secret, "previous_secret": c.PreviousSecret})
+				if res.Error != nil {
+					return res.Error
+				}
+				resealed += int(res.RowsAffected)
+			}
+			return nil
+		}).Error
+	return resealed, err
+}
+
+// KeyUse counts what intake's database holds sealed with each key id
+// ("plaintext" for what is not sealed): connector secrets, current and
+// previous, and stored bodies.
+func (s *Store) KeyUse(ctx context.Context) (secrets, bodies map[string]int, err error) {
+	secrets, bodies = map[string]int{}, map[string]int{}
+	db := s.db.WithContext(ctx)
+	count := func(m map[string]int, v []byte) {
+		if len(v) == 0 {
+			return
+		}
+		id := encryption.SealedWith(v)
+		if id == "" {
+			id = "plaintext"
+		}
+		m[id]++
+	}
+	var rows []Connector
+	err = db.Select("id", "secret", "previous_secret").FindInBatches(&rows, 500, func(*gorm.DB, int) error {
+		for _, c := range rows {
+			count(secrets, []byte(c.Secret))
+			count(secrets, []byte(c.PreviousSecret))
+		}
+		return nil
+	}).Error
+	if err != nil {
+		return nil, nil, err
+	}
+	// A body's head holds its mark and key id; the rest may be megabytes.
+	var heads [][]byte
+	if err := db.Model(&Body{}).Pluck("substr(data, 1, 64)", &heads).Error; err != nil {
+		return nil, nil, err
+	}
+	for _, h := range heads {
+		count(bodies, h)
+	}
+	return secrets, bodies, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/encryption"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -29,7 +30,15 @@ import (
 type Store struct {
 	db       *gorm.DB
 	postgres bool
+	// keys seal connector secrets and stored bodies; nil keeps them as
+	// they are (see UseKeys).
+	keys *encryption.Keyring
 }
+
+// UseKeys makes the store seal connector secrets and the bodies it keeps
+// for large calls with ring, and open what any of its keys sealed.
+// Plaintext written before stays readable; MaintainSecrets reseals it.
+func (s *Store) UseKeys(ring *encryption.Keyring) { s.keys = ring }
 
 // Open connects to dsn: a postgres:// or postgresql:// URL, or a SQLite file
 // path (":memory:" for a database that lives as long as the Store).

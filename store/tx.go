@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/encryption"
 	"gorm.io/gorm"
 )
 
@@ -17,6 +18,7 @@ import (
 type Tx struct {
 	db       *gorm.DB
 	postgres bool
+	keys     *encryption.Keyring
 	// metrics holds each metric a call named, by project and reference;
 	// byID the same rows by id, so two names of one metric share its
 	// value.
@@ -35,7 +37,7 @@ type savedRules struct {
 }
 
 func (s *Store) newTx(db *gorm.DB) *Tx {
-	return &Tx{db: db, postgres: s.postgres, metrics: map[string]*Metric{}, byID: map[string]*Metric{},
+	return &Tx{db: db, postgres: s.postgres, keys: s.keys, metrics: map[string]*Metric{}, byID: map[string]*Metric{},
 		dirty: map[string]bool{}, rules: map[RuleScope]savedRules{}}
 }
 
@@ -57,7 +59,11 @@ func (t *Tx) apply(c intake.Call, apply Applier) (_ json.RawMessage, err error) 
 		if err != nil {
 			return nil, err
 		}
-		c.Input, c.BodyRef = b.Data, ""
+		data, err := t.keys.OpenBytes(b.Data, bodyAAD(b))
+		if err != nil {
+			return nil, fmt.Errorf("stored body %s: %w", b.ID, err)
+		}
+		c.Input, c.BodyRef = data, ""
 		t.bodies = append(t.bodies, b.ID)
 	}
 	res, err := apply(t, c)

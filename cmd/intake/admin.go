@@ -20,6 +20,7 @@ const adminUsage = `Usage: intake admin [--url URL] [--token TOKEN] <resource> <
 
   projects create --name NAME                  (instance admin token)
   projects list
+  encryption status                            (instance admin token: which keys are still in use)
   keys create --name NAME [--scope ingest|admin] [--expires-at RFC3339]
   keys list
   keys revoke ID
@@ -43,6 +44,7 @@ type adminAction struct {
 var adminActions = map[string]adminAction{
 	"projects create":   {method: "POST", path: "/api/admin/projects", fields: []string{"name"}},
 	"projects list":     {method: "GET", path: "/api/admin/projects"},
+	"encryption status": {method: "GET", path: "/api/admin/encryption"},
 	"keys create":       {method: "POST", path: "/api/admin/keys", fields: []string{"name", "scope", "expires_at"}},
 	"keys list":         {method: "GET", path: "/api/admin/keys"},
 	"keys revoke":       {method: "DELETE", path: "/api/admin/keys/", arg: "ID"},

@@ -71,6 +71,8 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	st.UseKeys(ring)
+	go maintainSecrets(ctx, st, log)
 
 	reg := newRegistry()
 	reg.MustRegister(temporalSrv.PersistenceCollector()) // for intake bench

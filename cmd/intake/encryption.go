@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -9,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/intakehq/intake/config"
 	"github.com/intakehq/intake/encryption"
+	"github.com/intakehq/intake/store"
 	"go.temporal.io/sdk/client"
 )
 
@@ -101,4 +104,24 @@ func newCodecToken() (string, error) {
 		return "", err
 	}
 	return "ct_" + hex.EncodeToString(buf), nil
+}
+
+// maintainSecrets reseals connector secrets with the current key and
+// erases previous secrets past their overlap: at start, then hourly, until
+// ctx ends. Every API process runs it; they do not conflict.
+func maintainSecrets(ctx context.Context, st *store.Store, log *slog.Logger) {
+	for {
+		n, err := st.MaintainSecrets(ctx, time.Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("connector secrets not maintained", "error", err)
+		case n > 0:
+			log.Info("connector secrets resealed with the current key", "connectors", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Hour):
+		}
+	}
 }

@@ -115,6 +115,8 @@ func runServe(ctx context.Context, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
+	st.UseKeys(ring)
+	go maintainSecrets(ctx, st, log)
 	copts := clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, cfg.Compression, false, reg, log)
 	encrypt(&copts, ring, cfg.EncryptionCompress)
 	tc, err := client.NewLazyClient(copts)
@@ -192,6 +194,7 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
+	st.UseKeys(ring) // it opens the bodies the API stored for large calls
 	copts := clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, cfg.Compression, false, newRegistry(), log)
 	encrypt(&copts, ring, cfg.EncryptionCompress)
 	tc, err := dialTemporal(ctx, copts, log)

@@ -1,0 +1,17 @@
+package store
+
+import "context"
+
+// RawSecrets are a connector's secret columns as stored.
+func (s *Store) RawSecrets(ctx context.Context, id string) (secret, previous string, err error) {
+	var c Connector
+	err = s.db.WithContext(ctx).Select("secret", "previous_secret").Where("id = ?", id).Take(&c).Error
+	return c.Secret, c.PreviousSecret, err
+}
+
+// RawBody is a stored body as stored.
+func (s *Store) RawBody(ctx context.Context, id string) ([]byte, error) {
+	var b Body
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&b).Error
+	return b.Data, err
+}
