@@ -76,6 +76,15 @@ func TestComposeTopology(t *testing.T) {
 	if tok := p.Services["intake-serve"].Environment["INTAKE_ADMIN_TOKEN"]; tok == nil || *tok != "s3cret" {
 		t.Errorf("INTAKE_ADMIN_TOKEN not passed to intake-serve")
 	}
+	keys := func(svc string) string {
+		if v := p.Services[svc].Environment["INTAKE_ENCRYPTION_KEYS"]; v != nil {
+			return *v
+		}
+		return "missing"
+	}
+	if keys("intake-serve") != keys("intake-worker") || keys("intake-serve") == "missing" {
+		t.Errorf("serve and worker get different encryption keys: %q, %q", keys("intake-serve"), keys("intake-worker"))
+	}
 	if r := p.Services["intake-serve"].Environment["INTAKE_REDIS_URL"]; r == nil || !strings.HasPrefix(*r, "redis://redis:6379") {
 		t.Errorf("intake-serve does not share rate limits through Redis: %v", r)
 	}

@@ -27,6 +27,13 @@ import (
 // them.
 func pushCanary(t *testing.T, d *devProcess, canary string) *commonpb.Payloads {
 	t.Helper()
+	input, _ := pushCanaryRun(t, d, canary)
+	return input
+}
+
+// pushCanaryRun is pushCanary that also returns the workflow's execution.
+func pushCanaryRun(t *testing.T, d *devProcess, canary string) (*commonpb.Payloads, *commonpb.WorkflowExecution) {
+	t.Helper()
 	code, body := send(t, "POST", d.api+"/api/ingest/data", d.adminKey, `{"source":"crm","customer":{"email":"`+canary+`"}}`)
 	if code != 200 && code != 202 {
 		t.Fatalf("data call: %d %s", code, body)
@@ -52,7 +59,7 @@ func pushCanary(t *testing.T, d *devProcess, canary string) *commonpb.Payloads {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return first.GetWorkflowExecutionStartedEventAttributes().GetInput()
+			return first.GetWorkflowExecutionStartedEventAttributes().GetInput(), ex
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no workflow carries %s: %v", pushed.IngestID, err)

@@ -1,0 +1,86 @@
+//go:build !nodev
+
+package main_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium is the browser the UI tests drive: CHROMIUM, else Debian's
+// package. A machine without it fails these tests rather than skipping
+// them (.ci/run installs it).
+func chromium(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("CHROMIUM")
+	if path == "" {
+		path = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("no Chromium at %s (apt-get install chromium, or set CHROMIUM): %v", path, err)
+	}
+	return path
+}
+
+// browser starts a headless Chromium with a fresh profile, without the
+// background networking that stalls it on a machine without internet.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(t)), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1000),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	return ctx
+}
+
+// screenshot saves the page (PNG) to INTAKE_SCREENSHOTS (else the test's temp
+// dir) and logs where, so that a person can look at it.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	dir := os.Getenv("INTAKE_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// TestDevUIShowsDecodedPayloads: the embedded Temporal UI shows a call's
+// encrypted input decoded, through the codec endpoint intake dev gave it.
+func TestDevUIShowsDecodedPayloads(t *testing.T) {
+	ctx := browser(t)
+	d := startDev(t, "--data-dir", filepath.Join(t.TempDir(), "data"))
+	canary := fmt.Sprintf("canary-%d@example.com", time.Now().UnixNano())
+	_, ex := pushCanaryRun(t, d, canary)
+	page := fmt.Sprintf("%s/namespaces/default/workflows/%s/%s/history", d.ui, url.PathEscape(ex.GetWorkflowId()), ex.GetRunId())
+	if err := chromedp.Do(ctx, chromedp.Navigate(page)); err != nil {
+		t.Fatal(err)
+	}
+	shown, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`document.body.innerText.includes(%q)`, canary),
+		chromedp.WithPollingTimeout(60*time.Second)))
+	screenshot(t, ctx, "temporal-ui-decoded-input")
+	if err != nil || !shown {
+		t.Fatalf("the UI does not show the decoded input at %s: %v", page, err)
+	}
+	d.stop(t)
+}
