@@ -30,26 +30,45 @@ func (s *Server) codecAuth(c *fiber.Ctx) error {
 }
 
 func (s *Server) codec(c *fiber.Ctx) error {
-	if s.opts.Keys == nil {
-		return intake.Errorf(intake.ErrNotFound, "payload encryption is off: set INTAKE_ENCRYPTION_KEYS")
-	}
 	var in commonpb.Payloads
 	if err := protojson.Unmarshal(c.Body(), &in); err != nil {
 		return intake.Invalid("payloads", "the body must be a JSON Payloads object, {\"payloads\": [...]}: %v", err)
 	}
 	p := principal(c)
-	var out []*commonpb.Payload
+	out := in.Payloads
 	var err error
 	switch c.Params("action") {
 	case "decode":
-		for i, pl := range in.Payloads {
-			if !p.Instance && encryption.Encrypted(pl) && encryption.Project(pl) != p.ProjectID {
-				return intake.Errorf(intake.ErrForbidden, "payloads[%d] belongs to no project of this key; only the instance admin decodes it", i)
+		if s.opts.Keys == nil {
+			break // nothing is sealed: a UI pointed here shows payloads as they are
+		}
+		// A project's key opens its own project's payloads and leaves
+		// those of no project (failure messages, which the SDK encodes
+		// outside any workflow's context) as they are.
+		mine := make([]*commonpb.Payload, 0, len(out))
+		for i, pl := range out {
+			switch {
+			case !encryption.Encrypted(pl) || p.Instance || encryption.Project(pl) == p.ProjectID:
+				mine = append(mine, pl)
+			case encryption.Project(pl) != "":
+				return intake.Errorf(intake.ErrForbidden, "payloads[%d] belongs to another project; only the instance admin decodes it", i)
 			}
 		}
-		out, err = encryption.Decode(s.opts.Keys, in.Payloads)
+		opened, derr := encryption.Decode(s.opts.Keys, mine)
+		if err = derr; err == nil {
+			out = make([]*commonpb.Payload, len(in.Payloads))
+			for i, j := 0, 0; i < len(out); i++ {
+				if pl := in.Payloads[i]; encryption.Encrypted(pl) && !p.Instance && encryption.Project(pl) != p.ProjectID {
+					out[i] = pl
+					continue
+				}
+				out[i], j = opened[j], j+1
+			}
+		}
 	case "encode":
-		out, err = encryption.Encode(s.opts.Keys, p.ProjectID, s.opts.CompressPayloads, in.Payloads)
+		if s.opts.Keys != nil {
+			out, err = encryption.Encode(s.opts.Keys, p.ProjectID, s.opts.CompressPayloads, in.Payloads)
+		}
 	default:
 		return intake.Errorf(intake.ErrNotFound, "the codec endpoint has /decode and /encode")
 	}

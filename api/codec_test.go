@@ -11,8 +11,10 @@ import (
 
 	"github.com/intakehq/intake/api"
 	"github.com/intakehq/intake/encryption"
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // TestCodecEndpoint: Temporal's remote codec protocol over intake's keys.
@@ -39,8 +41,9 @@ func TestCodecEndpoint(t *testing.T) {
 	enc := call(t, base, "POST", "/api/codec/encode", a.adminKey, plain)
 	want(t, enc, 200)
 	ps, _ := enc.body["payloads"].([]any)
-	if len(ps) != 1 || strings.Contains(string(enc.raw), b64(`"canary`)) {
-		t.Fatalf("encoded: %s", enc.raw)
+	var sealedPs commonpb.Payloads
+	if err := protojson.Unmarshal(enc.raw, &sealedPs); err != nil || len(ps) != 1 || strings.Contains(string(sealedPs.Payloads[0].GetData()), "canary") {
+		t.Fatalf("encoded: %s (%v)", enc.raw, err)
 	}
 	md := ps[0].(map[string]any)["metadata"].(map[string]any)
 	if md[encryption.MetaProject] != b64(a.id) || md[encryption.MetaKeyID] != b64("k1") {
@@ -87,8 +90,22 @@ func TestCodecEndpoint(t *testing.T) {
 		t.Fatalf("preflight from the UI's origin: %d %v", resp.StatusCode, resp.Header)
 	}
 
-	// Without keys there is nothing to decode with.
-	if r := do(t, "POST", "/api/codec/decode", a.adminKey, plain); r.status != 404 || !strings.Contains(r.str("message"), "INTAKE_ENCRYPTION_KEYS") {
+	// A payload of no project (the SDK encodes failures outside any
+	// workflow's context) is the instance admin's: a project key gets it
+	// back as it is, and the rest of the batch decoded.
+	orphan := call(t, base, "POST", "/api/codec/encode", adminToken, plain)
+	want(t, orphan, 200)
+	both := `{"payloads":[` + strings.TrimSuffix(strings.TrimPrefix(string(orphan.raw), `{"payloads":[`), `]}`) + `,` +
+		strings.TrimSuffix(strings.TrimPrefix(sealed, `{"payloads":[`), `]}`) + `]}`
+	r := call(t, base, "POST", "/api/codec/decode", a.adminKey, both)
+	ps, _ = r.body["payloads"].([]any)
+	if r.status != 200 || len(ps) != 2 || !strings.Contains(fmt.Sprint(ps[0]), b64(encryption.EncodingEncrypted)) || !strings.Contains(fmt.Sprint(ps[1]), b64(`"canary-alice@example.com"`)) {
+		t.Fatalf("a batch of a no-project payload and its own: %d %s", r.status, r.raw)
+	}
+
+	// Without keys nothing is sealed: payloads come back as they are, so
+	// a UI pointed here still shows them.
+	if r := do(t, "POST", "/api/codec/decode", a.adminKey, plain); r.status != 200 || !decoded(r) {
 		t.Fatalf("encryption off: %d %s", r.status, r.raw)
 	}
 }

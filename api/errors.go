@@ -38,13 +38,22 @@ type errorBody struct {
 	Details any         `json:"details,omitempty"`
 }
 
+// loggedRoute names the request's route by its pattern, never its path,
+// which can hold a credential (the codec token of /api/codec/ui/{token}).
+func loggedRoute(c *fiber.Ctx) string {
+	if r := c.Route(); r != nil && r.Path != "" && r.Path != "/" {
+		return r.Path
+	}
+	return "unmatched"
+}
+
 // errorHandler is Fiber's ErrorHandler: the one place an error becomes an
 // answer. Internal errors are logged here and never sent.
 func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		e := asIntakeError(err)
 		if e.Code == intake.ErrInternal {
-			log.Error("request failed", "method", c.Method(), "path", c.Path(), "error", err)
+			log.Error("request failed", "method", c.Method(), "route", loggedRoute(c), "error", err)
 		}
 		status, ok := statusOf[e.Code]
 		if !ok {

@@ -266,7 +266,7 @@ func New(st Store, tc client.Client, opts Options) *Server {
 	// First: a handler that panics answers 500 and leaves the process
 	// serving; the panic and its stack are logged.
 	s.app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
-		opts.Logger.Error("handler panicked", "method", c.Method(), "path", c.Path(), "panic", fmt.Sprint(e),
+		opts.Logger.Error("handler panicked", "method", c.Method(), "route", loggedRoute(c), "panic", fmt.Sprint(e),
 			"stack", string(debug.Stack()))
 	}}))
 	s.app.Use(httpMetrics(opts.Registry))

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -95,8 +96,26 @@ var settings = []setting{
 		c.EncryptionCompress = b
 		return err
 	}},
-	{"INTAKE_CODEC_TOKEN", "codec-token", "", "credential of /api/codec/ui/{token}, the codec endpoint a Temporal UI calls (dev makes one)", str(func(c *Config) *string { return &c.CodecToken })},
-	{"INTAKE_CODEC_ORIGINS", "codec-origins", "", "comma-separated browser origins of Temporal UIs that may call /api/codec", list(func(c *Config) *[]string { return &c.CodecOrigins })},
+	{"INTAKE_CODEC_TOKEN", "codec-token", "", "credential of /api/codec/ui/{token}, the codec endpoint a Temporal UI calls, at least 24 characters (dev makes one)", func(c *Config, v string) error {
+		if v != "" && len(v) < 24 {
+			c.CodecToken = ""
+			return errors.New("is too short: it is a credential, use 24 characters or more (openssl rand -hex 24)")
+		}
+		c.CodecToken = v
+		return nil
+	}},
+	{"INTAKE_CODEC_ORIGINS", "codec-origins", "", "comma-separated browser origins of Temporal UIs that may call /api/codec, such as https://temporal.example.com", func(c *Config, v string) error {
+		if err := list(func(c *Config) *[]string { return &c.CodecOrigins })(c, v); err != nil {
+			return err
+		}
+		for i, o := range c.CodecOrigins {
+			if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+				return fmt.Errorf("%q is not an origin such as https://temporal.example.com", o)
+			}
+			c.CodecOrigins[i] = strings.TrimSuffix(o, "/") // browsers send origins without one
+		}
+		return nil
+	}},
 	{"INTAKE_MAX_CALLS_PER_WORKFLOW", "max-calls-per-workflow", "64", "calls one workflow may carry under load (1: a workflow per call)", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 64 {
@@ -131,6 +150,11 @@ func list(p func(*Config) *[]string) func(*Config, string) error {
 	}
 }
 
+// secret are the settings whose values are credentials: an error names
+// them without repeating what was given.
+var secret = map[string]bool{"INTAKE_ADMIN_TOKEN": true, "INTAKE_TOKEN": true, "INTAKE_ENCRYPTION_KEYS": true,
+	"INTAKE_CODEC_TOKEN": true, "DATABASE_URL": true, "INTAKE_REDIS_URL": true}
+
 func duration(p func(*Config) *time.Duration) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
@@ -158,6 +182,9 @@ func Load(command string, args []string, getenv func(string) string, out io.Writ
 			v = e
 		}
 		if err := s.set(&c, v); err != nil {
+			if secret[s.env] {
+				return c, nil, fmt.Errorf("%s: %w", s.env, err) // never the value
+			}
 			return c, nil, fmt.Errorf("%s=%q: %w", s.env, v, err)
 		}
 		usage := fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def)

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +73,24 @@ func TestLoadRejectsBadValues(t *testing.T) {
 				t.Fatal("accepted")
 			}
 		})
+	}
+}
+
+// A credential that is refused is named, never repeated; an origin that
+// is not one is refused (CORS would never match it), and a trailing slash
+// is dropped.
+func TestCodecSettings(t *testing.T) {
+	_, _, err := config.Load("serve", nil, env(map[string]string{"INTAKE_CODEC_TOKEN": "short-secret"}), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "INTAKE_CODEC_TOKEN") || strings.Contains(err.Error(), "short-secret") {
+		t.Fatalf("a short codec token: %v", err)
+	}
+	for _, bad := range []string{"localhost:8233", "https://ui.example/path", "ftp://ui.example", "https://"} {
+		if _, _, err := config.Load("serve", nil, env(map[string]string{"INTAKE_CODEC_ORIGINS": bad}), io.Discard); err == nil {
+			t.Errorf("INTAKE_CODEC_ORIGINS=%s accepted", bad)
+		}
+	}
+	c, _, err := config.Load("serve", nil, env(map[string]string{"INTAKE_CODEC_ORIGINS": "https://ui.example/, http://localhost:8233"}), io.Discard)
+	if err != nil || strings.Join(c.CodecOrigins, " ") != "https://ui.example http://localhost:8233" {
+		t.Fatalf("origins %v (%v)", c.CodecOrigins, err)
 	}
 }

@@ -1,7 +1,10 @@
 package encryption
 
 import (
+	"bytes"
+	"compress/zlib"
 	"fmt"
+	"io"
 
 	"github.com/intakehq/intake"
 	commonpb "go.temporal.io/api/common/v1"
@@ -22,16 +25,25 @@ const (
 )
 
 // Codec seals each payload whole (its metadata and data) with the ring's
-// current key. Payloads it did not seal pass through Decode unchanged, so
+// current key, deflating it first when asked to and when that makes it
+// smaller. Payloads it did not seal pass through Decode unchanged, so
 // histories written before encryption was turned on still replay.
 type Codec struct {
-	ring    *Keyring
-	project string
+	ring     *Keyring
+	project  string
+	compress bool
 }
+
+// MetaCompressed marks a payload deflated before it was sealed.
+const MetaCompressed = "encryption-compression"
+
+// maxInflated bounds what a sealed payload inflates to: Temporal refuses
+// payloads far smaller, so more is not a payload intake wrote.
+const maxInflated = 64 << 20
 
 // NewCodec is a codec for payloads of no particular workflow; the SDK
 // binds it to each workflow through WithSerializationContext.
-func NewCodec(r *Keyring) *Codec { return &Codec{ring: r} }
+func NewCodec(r *Keyring, compress bool) *Codec { return &Codec{ring: r, compress: compress} }
 
 // WithSerializationContext binds the codec to the project of the workflow
 // whose payloads it encodes.
@@ -43,12 +55,19 @@ func (c *Codec) WithSerializationContext(ctx converter.SerializationContext) con
 	case converter.ActivitySerializationContext:
 		wf = s.WorkflowID
 	}
-	return &Codec{ring: c.ring, project: intake.ProjectOfWorkflow(wf)}
+	return &Codec{ring: c.ring, project: intake.ProjectOfWorkflow(wf), compress: c.compress}
 }
 
-// aad binds a sealed payload to its project: moving it to another
-// project's metadata makes it undecryptable.
-func aad(project string) []byte { return []byte("intake/payload/v1|" + project) }
+// aad binds a sealed payload to its project and to whether it was
+// deflated: moving it to another project's metadata, or flipping the
+// flag, makes it undecryptable.
+func aad(project string, compressed bool) []byte {
+	flag := "plain"
+	if compressed {
+		flag = "zlib"
+	}
+	return []byte("intake/payload/v1|" + flag + "|" + project)
+}
 
 // Encode seals every payload.
 func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
@@ -58,7 +77,13 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		if err != nil {
 			return nil, err
 		}
-		id, sealed, err := c.ring.seal(plain, aad(c.project))
+		compressed := false
+		if c.compress {
+			if z := deflate(plain); len(z) < len(plain) {
+				plain, compressed = z, true
+			}
+		}
+		id, sealed, err := c.ring.seal(plain, aad(c.project, compressed))
 		if err != nil {
 			return nil, err
 		}
@@ -66,12 +91,16 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		if c.project != "" {
 			md[MetaProject] = []byte(c.project)
 		}
+		if compressed {
+			md[MetaCompressed] = []byte("zlib")
+		}
 		out[i] = &commonpb.Payload{Metadata: md, Data: sealed}
 	}
 	return out, nil
 }
 
-// Decode opens the payloads that Encode sealed and passes the rest.
+// Decode opens the payloads that Encode sealed and passes the rest, as
+// they are.
 func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
@@ -79,15 +108,44 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 			out[i] = p
 			continue
 		}
-		plain, err := c.ring.open(KeyID(p), p.GetData(), aad(Project(p)))
+		compressed := string(p.GetMetadata()[MetaCompressed]) == "zlib"
+		plain, err := c.ring.open(KeyID(p), p.GetData(), aad(Project(p), compressed))
 		if err != nil {
 			return nil, err
+		}
+		if compressed {
+			if plain, err = inflate(plain); err != nil {
+				return nil, err
+			}
 		}
 		var dec commonpb.Payload
 		if err := proto.Unmarshal(plain, &dec); err != nil {
 			return nil, fmt.Errorf("decrypted payload: %w", err)
 		}
 		out[i] = &dec
+	}
+	return out, nil
+}
+
+func deflate(b []byte) []byte {
+	var buf bytes.Buffer
+	w := zlib.NewWriter(&buf)
+	_, _ = w.Write(b)
+	_ = w.Close()
+	return buf.Bytes()
+}
+
+func inflate(b []byte) ([]byte, error) {
+	r, err := zlib.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("inflate payload: %w", err)
+	}
+	out, err := io.ReadAll(io.LimitReader(r, maxInflated+1))
+	if err != nil {
+		return nil, fmt.Errorf("inflate payload: %w", err)
+	}
+	if len(out) > maxInflated {
+		return nil, fmt.Errorf("a payload inflates to more than %d MB", maxInflated>>20)
 	}
 	return out, nil
 }
@@ -103,20 +161,11 @@ func KeyID(p *commonpb.Payload) string { return string(p.GetMetadata()[MetaKeyID
 // Project is the project recorded on a sealed p ("" when none is).
 func Project(p *commonpb.Payload) string { return string(p.GetMetadata()[MetaProject]) }
 
-// Codecs are what the data converter applies, in the SDK's order: on the
-// way out compression (when asked for, and only where it helps) runs
-// before encryption, which leaves nothing to compress.
-func Codecs(r *Keyring, compress bool) []converter.PayloadCodec {
-	codecs := []converter.PayloadCodec{NewCodec(r)}
-	if compress {
-		codecs = append(codecs, converter.NewZlibCodec(converter.ZlibCodecOptions{}))
-	}
-	return codecs
-}
-
-// DataConverter encrypts every payload intake hands to Temporal.
+// DataConverter encrypts every payload intake hands to Temporal,
+// compressing first when compress is set. Either way it reads what was
+// compressed before, so the setting can change under running workflows.
 func DataConverter(r *Keyring, compress bool) converter.DataConverter {
-	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), Codecs(r, compress)...)
+	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), NewCodec(r, compress))
 }
 
 // FailureConverter moves failure messages and stack traces into the
@@ -125,28 +174,14 @@ func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
 	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})
 }
 
-// Decode undoes what DataConverter's codecs did, as the codec endpoint
-// does for the Temporal UI.
+// Decode opens what DataConverter sealed, as the codec endpoint does for
+// the Temporal UI; other payloads come back as they are.
 func Decode(r *Keyring, payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
-	var err error
-	for _, c := range Codecs(r, true) { // zlib decodes only what it encoded
-		if payloads, err = c.Decode(payloads); err != nil {
-			return nil, err
-		}
-	}
-	return payloads, nil
+	return NewCodec(r, false).Decode(payloads)
 }
 
 // Encode seals payloads for project ("" for none), as DataConverter does
 // for that project's workflows.
 func Encode(r *Keyring, project string, compress bool, payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
-	codecs := Codecs(r, compress)
-	codecs[0] = &Codec{ring: r, project: project}
-	var err error
-	for i := len(codecs) - 1; i >= 0; i-- {
-		if payloads, err = codecs[i].Encode(payloads); err != nil {
-			return nil, err
-		}
-	}
-	return payloads, nil
+	return (&Codec{ring: r, project: project, compress: compress}).Encode(payloads)
 }

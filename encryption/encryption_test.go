@@ -115,3 +115,25 @@ func TestSealOpenRotate(t *testing.T) {
 		t.Fatalf("a workflow's payload carries project %q", encryption.Project(p))
 	}
 }
+
+// Whether payloads are compressed can change under running workflows: a
+// converter that does not compress reads compressed payloads. A sealed
+// payload that would inflate past 64 MB is refused, not inflated.
+func TestCompressionIsReadEitherWay(t *testing.T) {
+	r := ring(t, newKey(t, "k1"))
+	p, err := encryption.DataConverter(r, true).ToPayload(strings.Repeat("compressible ", 1000))
+	if err != nil || string(p.Metadata[encryption.MetaCompressed]) != "zlib" || len(p.Data) > 2000 {
+		t.Fatalf("compressed payload: %v, %d bytes, %v", p.GetMetadata(), len(p.GetData()), err)
+	}
+	var back string
+	if err := encryption.DataConverter(r, false).FromPayload(p, &back); err != nil || back != strings.Repeat("compressible ", 1000) {
+		t.Fatalf("read without compression: %v", err)
+	}
+	bomb, err := encryption.Encode(r, "", true, []*commonpb.Payload{{Data: make([]byte, 65<<20)}})
+	if err != nil || len(bomb[0].Data) > 1<<20 {
+		t.Fatalf("sealing 65 MB of zeros: %v, %d bytes", err, len(bomb[0].GetData()))
+	}
+	if _, err := encryption.Decode(r, bomb); err == nil || !strings.Contains(err.Error(), "more than 64 MB") {
+		t.Fatalf("a payload inflating past 64 MB: %v", err)
+	}
+}

@@ -184,6 +184,7 @@ func (s *Store) MaintainSecrets(ctx context.Context, now time.Time) (resealed in
 	}
 	stale := func(v string) bool { return v != "" && encryption.SealedWith([]byte(v)) != s.keys.Current() }
 	var rows []Connector
+	var unreadable []string
 	err = db.Select("id", "secret", "previous_secret").Where("secret <> '' OR previous_secret <> ''").
 		FindInBatches(&rows, 500, func(tx *gorm.DB, _ int) error {
 			for _, c := range rows {
@@ -192,7 +193,8 @@ func (s *Store) MaintainSecrets(ctx context.Context, now time.Time) (resealed in
 				}
 				read := c
 				if err := s.openSecrets(&c); err != nil {
-					return err
+					unreadable = append(unreadable, c.ID) // the others are still resealed
+					continue
 				}
 				if err := s.sealSecrets(&c); err != nil {
 					return err
@@ -206,6 +208,9 @@ func (s *Store) MaintainSecrets(ctx context.Context, now time.Time) (resealed in
 			}
 			return nil
 		}).Error
+	if err == nil && len(unreadable) > 0 {
+		err = fmt.Errorf("%d connector secrets open with none of the configured keys (connector %s first)", len(unreadable), unreadable[0])
+	}
 	return resealed, err
 }
 
