@@ -11,6 +11,7 @@ import (
 
 	"github.com/intakehq/intake/api"
 	"github.com/intakehq/intake/encryption"
+	"github.com/intakehq/intake/encryption/encryptiontest"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -22,11 +23,7 @@ import (
 // project's payloads; the instance admin and the UI's codec token decode
 // all; an ingest key may not; the UI's origin passes CORS.
 func TestCodecEndpoint(t *testing.T) {
-	key, _ := encryption.NewKey("k1")
-	ring, err := encryption.ParseKeys(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring := encryptiontest.Ring(t, encryptiontest.Key(t, "k1"))
 	srv := api.New(e2e.store, e2e.temporal, api.Options{AdminToken: adminToken, Keys: ring, CompressPayloads: true,
 		CodecToken: "ct_test_codec_token", CodecOrigins: []string{"http://ui.example"}})
 	base, stop, err := listen(srv)
@@ -114,10 +111,8 @@ func TestCodecEndpoint(t *testing.T) {
 // workflows holding payloads sealed with each, so an operator knows when
 // an old key can go; plaintext ones (from before encryption) count apart.
 func TestEncryptionStatus(t *testing.T) {
-	k1, _ := encryption.NewKey("k1")
-	k2, _ := encryption.NewKey("k2")
-	old, _ := encryption.ParseKeys(k1)
-	rotated, _ := encryption.ParseKeys(k2 + "," + k1)
+	k1, k2 := encryptiontest.Key(t, "k1"), encryptiontest.Key(t, "k2")
+	old, rotated := encryptiontest.Ring(t, k1), encryptiontest.Ring(t, k2, k1)
 	srv := api.New(e2e.store, e2e.temporal, api.Options{AdminToken: adminToken, Keys: rotated})
 	base, stop, err := listen(srv)
 	if err != nil {

@@ -7,27 +7,12 @@ import (
 	"testing"
 
 	"github.com/intakehq/intake/encryption"
+	"github.com/intakehq/intake/encryption/encryptiontest"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 )
 
-func ring(t *testing.T, keys ...string) *encryption.Keyring {
-	t.Helper()
-	r, err := encryption.ParseKeys(strings.Join(keys, ","))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-func newKey(t *testing.T, id string) string {
-	t.Helper()
-	k, err := encryption.NewKey(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
+var ring, newKey = encryptiontest.Ring, encryptiontest.Key
 
 func TestParseKeysRefusesWithoutRepeatingTheKey(t *testing.T) {
 	short := base64.StdEncoding.EncodeToString([]byte("sixteen byte key"))

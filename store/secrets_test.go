@@ -8,27 +8,12 @@ import (
 
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/encryption"
+	"github.com/intakehq/intake/encryption/encryptiontest"
 	"github.com/intakehq/intake/store"
 	"github.com/intakehq/intake/store/storetest"
 )
 
-func keyring(t *testing.T, keys ...string) *encryption.Keyring {
-	t.Helper()
-	r, err := encryption.ParseKeys(strings.Join(keys, ","))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-func newKey(t *testing.T, id string) string {
-	t.Helper()
-	k, err := encryption.NewKey(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
+var keyring, newKey = encryptiontest.Ring, encryptiontest.Key
 
 // TestConnectorSecretsAreSealed: with keys, connector secrets are stored
 // sealed and read back plain; a plaintext secret from before encryption

@@ -3,10 +3,10 @@ package workflows_test
 import (
 	"context"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/intakehq/intake/encryption"
+	"github.com/intakehq/intake/encryption/encryptiontest"
 	"github.com/intakehq/intake/workflows"
 	commonpb "go.temporal.io/api/common/v1"
 	historypb "go.temporal.io/api/history/v1"
@@ -61,20 +61,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 // without k1 cannot replay the sealed ones, so the workflows really read
 // what was sealed.
 func TestReplayWithEncryption(t *testing.T) {
-	key := func(id string) string {
-		k, err := encryption.NewKey(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	ring := func(keys ...string) *encryption.Keyring {
-		r, err := encryption.ParseKeys(strings.Join(keys, ","))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	key := func(id string) string { return encryptiontest.Key(t, id) }
+	ring := func(keys ...string) *encryption.Keyring { return encryptiontest.Ring(t, keys...) }
 	k1, k2 := key("k1"), key("k2")
 	old, rotated, stranger := ring(k1), ring(k2, k1), ring(key("k3"))
 	replay := func(r *encryption.Keyring, tt recorded, h *historypb.History) error {
