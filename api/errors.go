@@ -53,7 +53,8 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		e := asIntakeError(err)
 		if e.Code == intake.ErrInternal {
-			log.Error("request failed", "method", c.Method(), "route", loggedRoute(c), "error", err)
+			rid, _ := c.Locals(requestIDKey).(string)
+			log.Error("request failed", "method", methodLabel(c.Method()), "route", loggedRoute(c), "request_id", rid, "error", err)
 		}
 		status, ok := statusOf[e.Code]
 		if !ok {

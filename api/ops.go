@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	_ "embed"
+	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -82,4 +84,65 @@ func methodLabel(m string) string {
 		return l
 	}
 	return "OTHER"
+}
+
+const requestIDKey = "intake.requestID"
+
+// requestID gives every answer an X-Request-Id: the caller's when it sent
+// a sane one (so that a proxy's id follows the call into intake's logs),
+// else a new one.
+func requestID(c *fiber.Ctx) error {
+	id := c.Get(fiber.HeaderXRequestID)
+	if validRequestID(id) {
+		id = strings.Clone(id) // kept past the handler, in the log line
+	} else {
+		id = intake.NewID("req")
+	}
+	c.Set(fiber.HeaderXRequestID, id)
+	c.Locals(requestIDKey, id)
+	return c.Next()
+}
+
+// validRequestID accepts ids that cannot forge a log line or a header: at
+// most 128 letters, digits and . _ - : characters.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' || r == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+// accessLog writes one line per request: its route pattern (never the
+// path, which can hold a token), status, duration, project and request
+// id; never a key, a header or a body.
+func accessLog(log *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		status := c.Response().StatusCode()
+		if err != nil {
+			status = statusOf[asIntakeError(err).Code]
+			if status == 0 {
+				status = fiber.StatusInternalServerError
+			}
+		}
+		project := ""
+		if p, ok := c.Locals(principalKey).(intake.Principal); ok {
+			project = p.ProjectID
+			if p.Instance {
+				project = "instance"
+			}
+		}
+		rid, _ := c.Locals(requestIDKey).(string)
+		log.LogAttrs(c.UserContext(), slog.LevelInfo, "request",
+			slog.String("method", methodLabel(c.Method())), slog.String("route", loggedRoute(c)),
+			slog.Int("status", status), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("project", project), slog.String("request_id", rid))
+		return err
+	}
 }

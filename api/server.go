@@ -137,6 +137,9 @@ type Options struct {
 	// CodecOrigins are the browser origins (a Temporal UI) that may call
 	// /api/codec across origins.
 	CodecOrigins []string
+	// AccessLog writes a line per request to Logger (route, status,
+	// duration, project, request id).
+	AccessLog bool
 	// MaxCallsPerWorkflow bounds the calls one workflow carries under
 	// load; 1 gives every call a workflow of its own.
 	MaxCallsPerWorkflow int
@@ -263,8 +266,12 @@ func New(st Store, tc client.Client, opts Options) *Server {
 		ResultWait: opts.SyncWait, MaxCalls: opts.MaxCallsPerWorkflow,
 		AnsweredAtStart: func(kind string) bool { return kind == intake.KindWebhook }, Started: s.recordAccepted})
 	s.accepted.slots = make(chan struct{}, maxAcceptedWrites)
-	// First: a handler that panics answers 500 and leaves the process
-	// serving; the panic and its stack are logged.
+	s.app.Use(requestID)
+	if opts.AccessLog {
+		s.app.Use(accessLog(opts.Logger))
+	}
+	// A handler that panics answers 500 and leaves the process serving;
+	// the panic and its stack are logged.
 	s.app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		opts.Logger.Error("handler panicked", "method", c.Method(), "route", loggedRoute(c), "panic", fmt.Sprint(e),
 			"stack", string(debug.Stack()))

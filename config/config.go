@@ -34,6 +34,10 @@ type Config struct {
 	Compression       string
 	Retention         time.Duration
 	LogLevel          string
+	LogFormat         string
+	// AccessLog is INTAKE_ACCESS_LOG, "auto" resolved: on with json logs.
+	AccessLog bool
+	accessLog string
 	// EncryptionKeys is INTAKE_ENCRYPTION_KEYS as given; encryption.ParseKeys
 	// reads it (its errors, unlike Load's, never repeat the value).
 	EncryptionKeys     string
@@ -133,6 +137,22 @@ var settings = []setting{
 	}},
 	{"INTAKE_RETENTION", "retention", "720h", "how long the embedded Temporal keeps closed workflows (dev)", duration(func(c *Config) *time.Duration { return &c.Retention })},
 	{"INTAKE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
+	{"INTAKE_LOG_FORMAT", "log-format", "text", "text, or json for a log collector (json also turns on the access log)", func(c *Config, v string) error {
+		if v != "text" && v != "json" {
+			return errors.New("must be text or json")
+		}
+		c.LogFormat = v
+		return nil
+	}},
+	{"INTAKE_ACCESS_LOG", "access-log", "auto", "a log line per request (route, status, duration, project, request id): true, false, or auto (with json logs)", func(c *Config, v string) error {
+		if v != "auto" {
+			if _, err := strconv.ParseBool(v); err != nil {
+				return errors.New("must be true, false or auto")
+			}
+		}
+		c.accessLog = v
+		return nil
+	}},
 	{"INTAKE_URL", "url", "http://localhost:8080", "intake API base URL (admin)", str(func(c *Config) *string { return &c.APIURL })},
 	{"INTAKE_TOKEN", "token", "", "API key or instance token for `intake admin` (default INTAKE_ADMIN_TOKEN)", str(func(c *Config) *string { return &c.Token })},
 }
@@ -200,6 +220,10 @@ func Load(command string, args []string, getenv func(string) string, out io.Writ
 	}
 	if c.Token == "" {
 		c.Token = c.AdminToken
+	}
+	c.AccessLog, _ = strconv.ParseBool(c.accessLog)
+	if c.accessLog == "auto" {
+		c.AccessLog = c.LogFormat == "json"
 	}
 	return c, fs.Args(), nil
 }

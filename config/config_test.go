@@ -94,3 +94,25 @@ func TestCodecSettings(t *testing.T) {
 		t.Fatalf("origins %v (%v)", c.CodecOrigins, err)
 	}
 }
+
+// JSON logs turn the access log on unless it is turned off, in any order.
+func TestAccessLogFollowsTheLogFormat(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		args []string
+		want bool
+	}{
+		{nil, nil, false},
+		{map[string]string{"INTAKE_LOG_FORMAT": "json"}, nil, true},
+		{nil, []string{"--access-log", "false", "--log-format", "json"}, false},
+		{nil, []string{"--access-log", "true"}, true},
+	} {
+		c, _, err := config.Load("serve", tt.args, env(tt.env), io.Discard)
+		if err != nil || c.AccessLog != tt.want {
+			t.Errorf("%v %v: access log %v (%v), want %v", tt.env, tt.args, c.AccessLog, err, tt.want)
+		}
+	}
+	if _, _, err := config.Load("serve", nil, env(map[string]string{"INTAKE_LOG_FORMAT": "xml"}), io.Discard); err == nil {
+		t.Error("INTAKE_LOG_FORMAT=xml accepted")
+	}
+}

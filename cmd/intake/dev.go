@@ -98,7 +98,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	}
 	srv := api.New(st, tc, api.Options{
 		AdminToken: boot.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF, TrustedProxies: cfg.TrustedProxies,
-		EagerStart: true, Registry: reg, Logger: log, PublicURL: cfg.PublicURL,
+		EagerStart: true, Registry: reg, Logger: log, PublicURL: cfg.PublicURL, AccessLog: cfg.AccessLog,
 		Keys: ring, CompressPayloads: cfg.EncryptionCompress, CodecToken: codecToken, CodecOrigins: codecOrigins,
 	})
 	if err := boot.ensureProject(ctx, srv, st, dataDir); err != nil {

@@ -29,6 +29,9 @@ func newLogger(cfg config.Config) *slog.Logger {
 	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		level = slog.LevelInfo
 	}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
@@ -129,7 +132,7 @@ func runServe(ctx context.Context, cfg config.Config) error {
 	}
 	go ensureSearchAttributes(ctx, tc, cfg.TemporalNamespace, log)
 	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF, TrustedProxies: cfg.TrustedProxies,
-		Registry: reg, Logger: log, PublicURL: cfg.PublicURL,
+		Registry: reg, Logger: log, PublicURL: cfg.PublicURL, AccessLog: cfg.AccessLog,
 		Keys: ring, CompressPayloads: cfg.EncryptionCompress, CodecToken: cfg.CodecToken, CodecOrigins: cfg.CodecOrigins}
 	switch cfg.RedisURL {
 	case "":
