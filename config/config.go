@@ -35,6 +35,8 @@ type Config struct {
 	Retention         time.Duration
 	LogLevel          string
 	LogFormat         string
+	WorkerAddr        string
+	WorkerStopTimeout time.Duration
 	// AccessLog is INTAKE_ACCESS_LOG, "auto" resolved: on with json logs.
 	AccessLog bool
 	accessLog string
@@ -137,6 +139,14 @@ var settings = []setting{
 	}},
 	{"INTAKE_RETENTION", "retention", "720h", "how long the embedded Temporal keeps closed workflows (dev)", duration(func(c *Config) *time.Duration { return &c.Retention })},
 	{"INTAKE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
+	{"INTAKE_WORKER_ADDR", "worker-addr", ":8090", "where `intake worker` serves /healthz, /readyz and /metrics (off: nowhere)", func(c *Config, v string) error {
+		if v == "off" {
+			v = ""
+		}
+		c.WorkerAddr = v
+		return nil
+	}},
+	{"INTAKE_WORKER_STOP_TIMEOUT", "worker-stop-timeout", "30s", "how long a stopping worker lets running activities finish", duration(func(c *Config) *time.Duration { return &c.WorkerStopTimeout })},
 	{"INTAKE_LOG_FORMAT", "log-format", "text", "text, or json for a log collector (json also turns on the access log)", func(c *Config, v string) error {
 		if v != "text" && v != "json" {
 			return errors.New("must be text or json")

@@ -5,6 +5,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/intakehq/intake/activities"
 	"github.com/intakehq/intake/workflows"
@@ -13,15 +14,18 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 )
 
-// Deps are what the activities need.
+// Deps are what the activities need, and how long a stop waits.
 type Deps struct {
 	Store activities.Store
+	// StopTimeout is how long Stop lets running activities finish (the
+	// SDK's default when 0).
+	StopTimeout time.Duration
 }
 
 // New returns a worker on workflows.TaskQueue with every workflow and
 // activity registered. The caller starts and stops it.
 func New(c client.Client, deps Deps) sdkworker.Worker {
-	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
+	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{WorkerStopTimeout: deps.StopTimeout})
 	Register(w, deps)
 	return w
 }

@@ -86,7 +86,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	if err := worker.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace); err != nil {
 		return err
 	}
-	w := worker.New(tc, worker.Deps{Store: st})
+	w := worker.New(tc, worker.Deps{Store: st, StopTimeout: cfg.WorkerStopTimeout})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/devserver"
+	"github.com/intakehq/intake/encryption"
 	"github.com/intakehq/intake/store/storetest"
 )
 
@@ -88,7 +89,13 @@ func TestServeAndWorkerProcesses(t *testing.T) {
 	if redisURL == "" {
 		redisURL = "memory"
 	}
-	env := []string{"DATABASE_URL=" + dsn, "TEMPORAL_ADDRESS=" + ts.FrontendAddress(), "INTAKE_LOG_LEVEL=warn", "INTAKE_REDIS_URL=" + redisURL}
+	key, err := encryption.NewKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// serve and worker share the encryption keys, as they must.
+	env := []string{"DATABASE_URL=" + dsn, "TEMPORAL_ADDRESS=" + ts.FrontendAddress(), "INTAKE_LOG_LEVEL=warn", "INTAKE_REDIS_URL=" + redisURL,
+		"INTAKE_ENCRYPTION_KEYS=" + key}
 	api := "http://" + addr
 	serve := startProc(t, append(env, "INTAKE_HTTP_ADDR="+addr, "INTAKE_ADMIN_TOKEN=it_prod_test_token", "INTAKE_SYNC_WAIT=1s"), "serve")
 	eventually(t, "serve /readyz", func() bool {
@@ -121,7 +128,16 @@ func TestServeAndWorkerProcesses(t *testing.T) {
 		t.Fatalf("status before the worker: %d %s", code, body)
 	}
 
-	worker := startProc(t, env, "worker")
+	ops := "127.0.0.1:" + freePort(t)
+	worker := startProc(t, append(env, "INTAKE_WORKER_ADDR="+ops), "worker")
+	// The worker has its own probes and metrics.
+	eventually(t, "worker /readyz", func() bool {
+		code, _ := tryGet("http://" + ops + "/readyz")
+		return code == 200
+	})
+	if code, _ := get(t, "http://"+ops+"/healthz", ""); code != 200 {
+		t.Fatalf("worker /healthz: %d", code)
+	}
 	eventually(t, "the worker to finish the accepted call", func() bool {
 		_, body := get(t, api+"/api/ingest/"+accepted.IngestID, created.AdminKey)
 		return strings.Contains(body, `"status":"done"`)
@@ -129,6 +145,9 @@ func TestServeAndWorkerProcesses(t *testing.T) {
 	code, body = send(t, "POST", api+"/api/ingest/metric", created.AdminKey, `{"metric":"mrr","value":3000}`)
 	if code != 200 || !strings.Contains(body, `"previous_value":"€2,500.00"`) || !strings.Contains(body, `"new_value":"€3,000.00"`) {
 		t.Fatalf("push with a worker running: %d %s", code, body)
+	}
+	if code, body := get(t, "http://"+ops+"/metrics", ""); code != 200 || !strings.Contains(body, "temporal_") {
+		t.Fatalf("worker /metrics lacks the SDK's metrics: %d", code)
 	}
 	worker.stop(t)
 	serve.stop(t)

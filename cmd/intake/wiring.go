@@ -198,17 +198,25 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	st.UseKeys(ring) // it opens the bodies the API stored for large calls
-	copts := clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, cfg.Compression, false, newRegistry(), log)
+	reg := newRegistry()
+	copts := clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, cfg.Compression, false, reg, log)
 	encrypt(&copts, ring, cfg.EncryptionCompress)
 	tc, err := dialTemporal(ctx, copts, log)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
-	if err := worker.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace); err != nil {
-		return err
+	// Whichever of serve and worker starts first registers them; until
+	// then the worker polls anyway, retrying the registration.
+	go ensureSearchAttributes(ctx, tc, cfg.TemporalNamespace, log)
+	if cfg.WorkerAddr != "" {
+		stopOps, err := serveWorkerOps(ctx, cfg.WorkerAddr, workerOps(st, tc, reg), log)
+		if err != nil {
+			return err
+		}
+		defer stopOps()
 	}
-	w := worker.New(tc, worker.Deps{Store: st})
+	w := worker.New(tc, worker.Deps{Store: st, StopTimeout: cfg.WorkerStopTimeout})
 	log.Info("intake worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
 	stop := make(chan any)
 	go func() { <-ctx.Done(); close(stop) }()
