@@ -208,6 +208,13 @@ func (a *authenticator) require(need access) fiber.Handler {
 	}
 }
 
+// Authenticate checks a key or the instance token as a Bearer one is
+// checked (cached, failed attempts throttled per client), for the console's
+// sign-in.
+func (s *Server) Authenticate(ctx context.Context, token, client string) (intake.Principal, error) {
+	return s.auth.principal(ctx, "Bearer "+token, client)
+}
+
 // principal returns the caller that require authenticated.
 func principal(c *fiber.Ctx) intake.Principal {
 	p, ok := c.Locals(principalKey).(intake.Principal)

@@ -164,6 +164,10 @@ func (b *unverifiedBudget) take(c *fiber.Ctx) (func(), error) {
 	return func() { once.Do(func() { b.held.Add(-n) }) }, nil
 }
 
+// ReadBody is readBody for handlers mounted beside the API (the console):
+// the body, decoded and bounded, becomes what c.Body() returns.
+func ReadBody(c *fiber.Ctx) error { return readBody(c) }
+
 // bodyWithin reads the body and checks that it holds at most max bytes.
 func bodyWithin(c *fiber.Ctx, max int) error {
 	if err := readBody(c); err != nil {

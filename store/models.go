@@ -7,7 +7,7 @@ import (
 )
 
 // models lists every table, in the order AutoMigrate creates them.
-var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}, &RuleSet{}, &Task{}, &Connector{}, &Identity{}, &Entity{}, &User{}, &Activity{}, &Sale{}, &Body{}}
+var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}, &RuleSet{}, &Task{}, &Connector{}, &Identity{}, &Entity{}, &User{}, &Activity{}, &Sale{}, &Body{}, &ConsoleSession{}}
 
 // Project is a tenant; every other row belongs to exactly one.
 type Project struct {

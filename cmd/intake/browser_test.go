@@ -30,8 +30,10 @@ func chromium(t *testing.T) string {
 }
 
 // browser starts a headless Chromium with a fresh profile, without the
-// background networking that stalls it on a machine without internet.
-func browser(t *testing.T) context.Context {
+// background networking that stalls it on a machine without internet. The
+// returned close ends it: Chromium keeps sockets open (preconnected ones
+// that never send a request), which a server stopping gracefully waits for.
+func browser(t *testing.T) (context.Context, func()) {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium(t)), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
@@ -41,8 +43,9 @@ func browser(t *testing.T) context.Context {
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
-	return ctx
+	closeAll := func() { cancelTimeout(); cancel(); cancelAlloc() }
+	t.Cleanup(closeAll)
+	return ctx, closeAll
 }
 
 // screenshot saves the page (PNG) to INTAKE_SCREENSHOTS (else the test's temp
@@ -68,7 +71,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // TestDevUIShowsDecodedPayloads: the embedded Temporal UI shows a call's
 // encrypted input decoded, through the codec endpoint intake dev gave it.
 func TestDevUIShowsDecodedPayloads(t *testing.T) {
-	ctx := browser(t)
+	ctx, closeBrowser := browser(t)
 	d := startDev(t, "--data-dir", filepath.Join(t.TempDir(), "data"))
 	canary := fmt.Sprintf("canary-%d@example.com", time.Now().UnixNano())
 	_, ex := pushCanaryRun(t, d, canary)
@@ -82,5 +85,35 @@ func TestDevUIShowsDecodedPayloads(t *testing.T) {
 	if err != nil || !shown {
 		t.Fatalf("the UI does not show the decoded input at %s: %v", page, err)
 	}
+	closeBrowser()
+	d.stop(t)
+}
+
+// TestConsoleSignInInABrowser: an admin signs in to the console with the
+// admin key intake dev printed and sees the project's metric with its
+// value, in a browser that runs the page under its CSP.
+func TestConsoleSignInInABrowser(t *testing.T) {
+	ctx, closeBrowser := browser(t)
+	d := startDev(t, "--data-dir", filepath.Join(t.TempDir(), "data"))
+	if code, body := send(t, "POST", d.api+"/api/admin/metrics", d.adminKey, `{"key":"revenue","name":"Revenue","unit":"USD"}`); code != 201 {
+		t.Fatalf("create metric: %d %s", code, body)
+	}
+	if code, body := send(t, "POST", d.api+"/api/ingest/metric", d.adminKey, `{"metric":"revenue","value":12345}`); code != 200 {
+		t.Fatalf("push: %d %s", code, body)
+	}
+	err := chromedp.Do(ctx, chromedp.Navigate(d.api+"/console"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), d.adminKey),
+		chromedp.Submit(chromedp.ID("token")),
+		chromedp.WaitVisible(chromedp.CSS("td.value"))) // the overview, after the sign-in's redirect
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.body.innerText.includes("$12,345.00")`, chromedp.WithPollingTimeout(20*time.Second)))
+	screenshot(t, ctx, "console-overview")
+	if err != nil || !shown {
+		t.Fatalf("the console does not show the metric after sign-in: %v", err)
+	}
+	closeBrowser()
 	d.stop(t)
 }

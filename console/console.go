@@ -1,0 +1,301 @@
+// Package console is intake's web console for admins, served at /console
+// by the API process: sign-in with a project admin key or the instance
+// admin token, then pages over the project. Pages are rendered on the
+// server and work without JavaScript.
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"html/template"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/api"
+	"github.com/intakehq/intake/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static/console.css
+var css []byte
+
+var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+
+// Store is what the console reads and keeps.
+type Store interface {
+	CreateSession(ctx context.Context, s *store.ConsoleSession) error
+	Session(ctx context.Context, id string, now time.Time) (store.ConsoleSession, error)
+	DeleteSession(ctx context.Context, id string) error
+	APIKeyByHash(ctx context.Context, hash string) (store.APIKey, error)
+	ListMetrics(ctx context.Context, projectID string, p store.Page) ([]store.Metric, string, error)
+	ListProjects(ctx context.Context, p store.Page) ([]store.Project, string, error)
+}
+
+// Options configure the console.
+type Options struct {
+	Store Store
+	// Authenticate checks a pasted key or token as the API checks a
+	// Bearer one (api.Server.Authenticate): failed attempts are throttled
+	// per client there.
+	Authenticate func(ctx context.Context, token, client string) (intake.Principal, error)
+	// AdminToken is the instance admin token, against which an instance
+	// session is checked on every request.
+	AdminToken string
+	// Secure marks the cookies Secure: the public URL is https.
+	Secure bool
+	// SessionTTL is how long a session lasts; 12 hours when 0.
+	SessionTTL time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Cookie names. The session cookie holds a secret whose hash is the
+// session's id; the sign-in cookie carries the sign-in form's CSRF token.
+const (
+	sessionCookie = "intake_session"
+	loginCookie   = "intake_login"
+	sessionKey    = "console.session"
+)
+
+type console struct{ o Options }
+
+// Mount adds the console's routes to app.
+func Mount(app *fiber.App, o Options) {
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 12 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	k := &console{o: o}
+	g := app.Group("/console", securityHeaders)
+	g.Get("/static/console.css", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, "text/css; charset=utf-8")
+		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+		return c.Send(css)
+	})
+	g.Get("/login", k.loginPage)
+	g.Post("/login", readForm, k.login)
+	g.Post("/logout", readForm, k.require, k.checkCSRF, k.logout)
+	g.Get("/", k.require, k.overview)
+}
+
+// securityHeaders: no script at all, nothing from elsewhere, no framing,
+// and nothing cached.
+func securityHeaders(c *fiber.Ctx) error {
+	c.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "same-origin")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
+}
+
+// maxForm bounds a console form.
+const maxForm = 64 << 10
+
+// readForm reads a form's body under the API's bounds before anything
+// parses it.
+func readForm(c *fiber.Ctx) error {
+	if err := api.ReadBody(c); err != nil {
+		return err
+	}
+	if len(c.Body()) > maxForm {
+		return intake.Errorf(intake.ErrPayloadTooLarge, "a console form is at most %d KB", maxForm>>10)
+	}
+	return c.Next()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
+
+func sessionID(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+func (k *console) cookie(name, value, path string, expires time.Time) *fiber.Cookie {
+	return &fiber.Cookie{Name: name, Value: value, Path: path, Expires: expires, HTTPOnly: true,
+		Secure: k.o.Secure, SameSite: fiber.CookieSameSiteStrictMode}
+}
+
+// view is what every page template gets.
+type view struct {
+	Title    string
+	Session  bool
+	Who      string
+	CSRF     string
+	Error    string
+	Metrics  []metricRow
+	Projects []projectRow
+}
+
+func render(c *fiber.Ctx, status int, name string, v view) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Status(status)
+	return pages.ExecuteTemplate(c.Response().BodyWriter(), name, v)
+}
+
+// loginPage shows the sign-in form, with a fresh CSRF token in a cookie
+// of its own (double submit: a cross-site form cannot read or set it).
+func (k *console) loginPage(c *fiber.Ctx) error {
+	token := randomHex(16)
+	c.Cookie(k.cookie(loginCookie, token, "/console/login", k.o.Now().Add(time.Hour)))
+	return render(c, fiber.StatusOK, "login.html", view{Title: "Sign in", CSRF: token})
+}
+
+func (k *console) login(c *fiber.Ctx) error {
+	sent, form := c.Cookies(loginCookie), c.FormValue("csrf")
+	if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(form)) != 1 {
+		return k.loginError(c, fiber.StatusForbidden, "The sign-in form expired; try again.")
+	}
+	token := c.FormValue("token")
+	p, err := k.o.Authenticate(c.UserContext(), token, c.IP())
+	switch {
+	case err != nil && intake.ErrorCode(err) == intake.ErrRateLimited:
+		return k.loginError(c, fiber.StatusTooManyRequests, "Too many failed sign-ins from this address; wait a minute.")
+	case err != nil:
+		return k.loginError(c, fiber.StatusUnauthorized, "That is not a valid key.")
+	case p.ConnectorID != "":
+		return k.loginError(c, fiber.StatusForbidden, "A connector's key cannot sign in; use a project admin key.")
+	case !p.Instance && !p.Scope.Allows(intake.ScopeAdmin):
+		return k.loginError(c, fiber.StatusForbidden, "This key has scope ingest; the console needs scope admin.")
+	}
+	secret := randomHex(32)
+	sess := store.ConsoleSession{ID: sessionID(secret), TokenHash: intake.HashAPIKey(token), Instance: p.Instance,
+		ProjectID: p.ProjectID, CSRF: randomHex(16), ExpiresAt: k.o.Now().Add(k.o.SessionTTL)}
+	if err := k.o.Store.CreateSession(c.UserContext(), &sess); err != nil {
+		return err
+	}
+	c.Cookie(k.cookie(sessionCookie, secret, "/console", sess.ExpiresAt))
+	c.Cookie(k.cookie(loginCookie, "", "/console/login", time.Unix(0, 0)))
+	return c.Redirect("/console", fiber.StatusSeeOther)
+}
+
+func (k *console) loginError(c *fiber.Ctx, status int, msg string) error {
+	token := randomHex(16)
+	c.Cookie(k.cookie(loginCookie, token, "/console/login", k.o.Now().Add(time.Hour)))
+	return render(c, status, "login.html", view{Title: "Sign in", CSRF: token, Error: msg})
+}
+
+var errSignedOut = errors.New("signed out")
+
+// require finds the request's session and checks, every time, that what
+// it signed in with still holds: a revoked or expired key, a key whose
+// scope was lowered, or a changed instance token ends it.
+func (k *console) require(c *fiber.Ctx) error {
+	secret := c.Cookies(sessionCookie)
+	if secret == "" {
+		return c.Redirect("/console/login", fiber.StatusSeeOther)
+	}
+	ctx := c.UserContext()
+	sess, err := k.o.Store.Session(ctx, sessionID(secret), k.o.Now())
+	if err == nil {
+		err = k.stillValid(ctx, sess)
+	}
+	if err != nil {
+		if intake.ErrorCode(err) != intake.ErrNotFound && !errors.Is(err, errSignedOut) {
+			return err // the database, not the session
+		}
+		_ = k.o.Store.DeleteSession(ctx, sess.ID)
+		c.Cookie(k.cookie(sessionCookie, "", "/console", time.Unix(0, 0)))
+		return c.Redirect("/console/login", fiber.StatusSeeOther)
+	}
+	c.Locals(sessionKey, sess)
+	return c.Next()
+}
+
+func (k *console) stillValid(ctx context.Context, sess store.ConsoleSession) error {
+	if sess.Instance {
+		if k.o.AdminToken == "" || subtle.ConstantTimeCompare([]byte(sess.TokenHash), []byte(intake.HashAPIKey(k.o.AdminToken))) != 1 {
+			return errSignedOut
+		}
+		return nil
+	}
+	key, err := k.o.Store.APIKeyByHash(ctx, sess.TokenHash)
+	if intake.ErrorCode(err) == intake.ErrNotFound {
+		return errSignedOut
+	}
+	if err != nil {
+		return err
+	}
+	now := k.o.Now()
+	if key.RevokedAt != nil || key.ExpiresAt != nil && !key.ExpiresAt.After(now) ||
+		!intake.Scope(key.Scope).Allows(intake.ScopeAdmin) || key.ProjectID != sess.ProjectID {
+		return errSignedOut
+	}
+	return nil
+}
+
+// checkCSRF refuses a form without the session's CSRF token.
+func (k *console) checkCSRF(c *fiber.Ctx) error {
+	sess := c.Locals(sessionKey).(store.ConsoleSession)
+	if subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(sess.CSRF)) != 1 {
+		return intake.Errorf(intake.ErrForbidden, "this form is not from this session (CSRF token missing or wrong)")
+	}
+	return c.Next()
+}
+
+func (k *console) logout(c *fiber.Ctx) error {
+	sess := c.Locals(sessionKey).(store.ConsoleSession)
+	if err := k.o.Store.DeleteSession(c.UserContext(), sess.ID); err != nil {
+		return err
+	}
+	c.Cookie(k.cookie(sessionCookie, "", "/console", time.Unix(0, 0)))
+	return c.Redirect("/console/login", fiber.StatusSeeOther)
+}
+
+type metricRow struct{ Name, Key, Display, Updated string }
+
+type projectRow struct{ Name, ID, Limit, Created string }
+
+// overview lists the project's metrics with their values formatted as the
+// API formats them; the instance admin sees the projects.
+func (k *console) overview(c *fiber.Ctx) error {
+	sess := c.Locals(sessionKey).(store.ConsoleSession)
+	v := view{Title: "Overview", Session: true, CSRF: sess.CSRF, Who: "project " + sess.ProjectID}
+	ctx := c.UserContext()
+	if sess.Instance {
+		v.Who = "instance admin"
+		rows, _, err := k.o.Store.ListProjects(ctx, store.Page{Limit: 200})
+		if err != nil {
+			return err
+		}
+		for _, p := range rows {
+			limit := "none"
+			if r := p.Rate(); !r.IsZero() {
+				limit = r.String()
+			}
+			v.Projects = append(v.Projects, projectRow{Name: p.Name, ID: p.ID, Limit: limit, Created: p.CreatedAt.UTC().Format(time.DateTime)})
+		}
+		return render(c, fiber.StatusOK, "overview.html", v)
+	}
+	rows, _, err := k.o.Store.ListMetrics(ctx, sess.ProjectID, store.Page{Limit: 200})
+	if err != nil {
+		return err
+	}
+	for _, m := range rows {
+		updated := "never"
+		if m.ValueAt != nil {
+			updated = m.ValueAt.UTC().Format(time.DateTime)
+		}
+		v.Metrics = append(v.Metrics, metricRow{Name: m.Name, Key: m.Key, Display: intake.FormatValue(m.Value, m.Unit), Updated: updated})
+	}
+	return render(c, fiber.StatusOK, "overview.html", v)
+}

@@ -1,0 +1,202 @@
+package console_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/api"
+	"github.com/intakehq/intake/console"
+	"github.com/intakehq/intake/store"
+	"github.com/intakehq/intake/store/storetest"
+)
+
+const instanceToken = "it_console_test_instance_token_0123"
+
+// site is a console on a real store, behind the real API's
+// authentication, with a project, its metric and two keys.
+type site struct {
+	t                   *testing.T
+	st                  *store.Store
+	srv                 *api.Server
+	project             store.Project
+	adminKey, ingestKey string
+	adminKeyID          string
+}
+
+func newSite(t *testing.T, secure bool) *site {
+	t.Helper()
+	st := storetest.Open(t)
+	p, _ := storetest.Project(t, st)
+	s := &site{t: t, st: st, project: p}
+	for _, scope := range []intake.Scope{intake.ScopeAdmin, intake.ScopeIngest} {
+		secret := intake.NewAPIKey()
+		k := store.APIKey{ID: intake.NewID("key"), ProjectID: p.ID, Name: string(scope), Scope: string(scope),
+			Hash: intake.HashAPIKey(secret), Prefix: secret[:9]}
+		if err := st.CreateAPIKey(context.Background(), &k); err != nil {
+			t.Fatal(err)
+		}
+		if scope == intake.ScopeAdmin {
+			s.adminKey, s.adminKeyID = secret, k.ID
+		} else {
+			s.ingestKey = secret
+		}
+	}
+	// A short key cache: a revoked key is seen at the next page.
+	s.srv = api.New(st, nil, api.Options{AdminToken: instanceToken, KeyCacheTTL: time.Millisecond})
+	console.Mount(s.srv.App(), console.Options{Store: st, Authenticate: s.srv.Authenticate, AdminToken: instanceToken, Secure: secure})
+	return s
+}
+
+type page struct {
+	status  int
+	header  http.Header
+	body    string
+	cookies map[string]*http.Cookie
+}
+
+// do sends a request with cookies and returns the answer.
+func (s *site) do(method, path string, form url.Values, cookies ...*http.Cookie) page {
+	s.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	resp, err := s.srv.App().Test(req, -1)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	p := page{status: resp.StatusCode, header: resp.Header, body: string(raw), cookies: map[string]*http.Cookie{}}
+	for _, c := range resp.Cookies() {
+		p.cookies[c.Name] = c
+	}
+	return p
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+func csrfOf(t *testing.T, p page) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no CSRF field in %.300s", p.body)
+	}
+	return m[1]
+}
+
+// signIn signs in with token and returns the session cookie.
+func (s *site) signIn(token string) *http.Cookie {
+	s.t.Helper()
+	login := s.do("GET", "/console/login", nil)
+	r := s.do("POST", "/console/login", url.Values{"csrf": {csrfOf(s.t, login)}, "token": {token}}, login.cookies["intake_login"])
+	c := r.cookies["intake_session"]
+	if r.status != 303 || r.header.Get("Location") != "/console" || c == nil {
+		s.t.Fatalf("sign in: %d %v %.300s", r.status, r.header, r.body)
+	}
+	return c
+}
+
+func TestSignInSessionAndSignOut(t *testing.T) {
+	s := newSite(t, false)
+	if r := s.do("GET", "/console", nil); r.status != 303 || r.header.Get("Location") != "/console/login" {
+		t.Fatalf("signed out overview: %d %v", r.status, r.header)
+	}
+	login := s.do("GET", "/console/login", nil)
+	csp := login.header.Get("Content-Security-Policy")
+	if login.status != 200 || !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "unsafe") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Fatalf("sign-in page: %d, CSP %q", login.status, csp)
+	}
+	lc := login.cookies["intake_login"]
+	if lc == nil || !lc.HttpOnly || lc.SameSite != http.SameSiteStrictMode || lc.Value != csrfOf(t, login) {
+		t.Fatalf("sign-in CSRF cookie: %+v", lc)
+	}
+
+	for name, tt := range map[string]struct {
+		form   url.Values
+		cookie *http.Cookie
+		status int
+		says   string
+	}{
+		"no CSRF":        {url.Values{"token": {s.adminKey}}, lc, 403, "expired"},
+		"another CSRF":   {url.Values{"csrf": {"00ff"}, "token": {s.adminKey}}, lc, 403, "expired"},
+		"no CSRF cookie": {url.Values{"csrf": {lc.Value}, "token": {s.adminKey}}, nil, 403, "expired"},
+		"a bad key":      {url.Values{"csrf": {lc.Value}, "token": {"ik_nobody"}}, lc, 401, "not a valid key"},
+		"an ingest key":  {url.Values{"csrf": {lc.Value}, "token": {s.ingestKey}}, lc, 403, "scope admin"},
+	} {
+		var cookies []*http.Cookie
+		if tt.cookie != nil {
+			cookies = append(cookies, tt.cookie)
+		}
+		r := s.do("POST", "/console/login", tt.form, cookies...)
+		if r.status != tt.status || !strings.Contains(r.body, tt.says) || r.cookies["intake_session"] != nil {
+			t.Errorf("%s: %d %.200s", name, r.status, r.body)
+		}
+	}
+
+	sc := s.signIn(s.adminKey)
+	if !sc.HttpOnly || sc.SameSite != http.SameSiteStrictMode || sc.Path != "/console" || sc.Secure || !sc.Expires.After(time.Now().Add(11*time.Hour)) {
+		t.Fatalf("session cookie: %+v", sc)
+	}
+	home := s.do("GET", "/console", nil, sc)
+	if home.status != 200 || !strings.Contains(home.body, "Monthly Revenue") || !strings.Contains(home.body, "$10.00") {
+		t.Fatalf("overview: %d %.500s", home.status, home.body)
+	}
+	if strings.Contains(home.body, "<script") || home.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("the overview has a script or may be cached: %v", home.header)
+	}
+
+	if r := s.do("POST", "/console/logout", url.Values{}, sc); r.status != 403 {
+		t.Fatalf("sign out without the CSRF token: %d", r.status)
+	}
+	if r := s.do("POST", "/console/logout", url.Values{"csrf": {csrfOf(t, home)}}, sc); r.status != 303 || r.header.Get("Location") != "/console/login" {
+		t.Fatalf("sign out: %d %v", r.status, r.header)
+	}
+	if r := s.do("GET", "/console", nil, sc); r.status != 303 {
+		t.Fatalf("the session after sign out: %d", r.status)
+	}
+}
+
+// A revoked key's session stops working at its next page.
+func TestRevokedKeyEndsItsSession(t *testing.T) {
+	s := newSite(t, true)
+	sc := s.signIn(s.adminKey)
+	if !sc.Secure {
+		t.Fatalf("an https console's cookie is not Secure: %+v", sc)
+	}
+	if r := s.do("GET", "/console", nil, sc); r.status != 200 {
+		t.Fatalf("overview: %d", r.status)
+	}
+	if _, err := s.st.RevokeAPIKey(context.Background(), s.project.ID, s.adminKeyID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond) // past the key cache
+	if r := s.do("GET", "/console", nil, sc); r.status != 303 || r.header.Get("Location") != "/console/login" {
+		t.Fatalf("a revoked key's session: %d %.200s", r.status, r.body)
+	}
+}
+
+// The instance admin token signs in too, and sees the projects.
+func TestInstanceAdminSeesProjects(t *testing.T) {
+	s := newSite(t, false)
+	sc := s.signIn(instanceToken)
+	home := s.do("GET", "/console", nil, sc)
+	if home.status != 200 || !strings.Contains(home.body, s.project.ID) || !strings.Contains(home.body, "instance admin") {
+		t.Fatalf("instance overview: %d %.500s", home.status, home.body)
+	}
+}
