@@ -36,6 +36,7 @@ type Config struct {
 	LogLevel          string
 	LogFormat         string
 	WorkerAddr        string
+	TemporalUIURL     string
 	WorkerStopTimeout time.Duration
 	// AccessLog is INTAKE_ACCESS_LOG, "auto" resolved: on with json logs.
 	AccessLog bool
@@ -139,6 +140,7 @@ var settings = []setting{
 	}},
 	{"INTAKE_RETENTION", "retention", "720h", "how long the embedded Temporal keeps closed workflows (dev)", duration(func(c *Config) *time.Duration { return &c.Retention })},
 	{"INTAKE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
+	{"INTAKE_TEMPORAL_UI_URL", "temporal-ui-url", "", "the Temporal UI the console links calls to (dev: its own)", str(func(c *Config) *string { return &c.TemporalUIURL })},
 	{"INTAKE_WORKER_ADDR", "worker-addr", ":8090", "where `intake worker` serves /healthz, /readyz and /metrics (off: nowhere)", func(c *Config, v string) error {
 		if v == "off" {
 			v = ""

@@ -14,6 +14,9 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -38,6 +41,7 @@ type Store interface {
 	APIKeyByHash(ctx context.Context, hash string) (store.APIKey, error)
 	ListMetrics(ctx context.Context, projectID string, p store.Page) ([]store.Metric, string, error)
 	ListProjects(ctx context.Context, p store.Page) ([]store.Project, string, error)
+	ListCalls(ctx context.Context, projectID string, f store.CallFilter, p store.Page) ([]store.Call, string, error)
 }
 
 // Options configure the console.
@@ -52,6 +56,9 @@ type Options struct {
 	AdminToken string
 	// Secure marks the cookies Secure: the public URL is https.
 	Secure bool
+	// TemporalUIURL is the Temporal UI that calls link to, in Namespace;
+	// no links when empty.
+	TemporalUIURL, Namespace string
 	// SessionTTL is how long a session lasts; 12 hours when 0.
 	SessionTTL time.Duration
 	Logger     *slog.Logger
@@ -90,6 +97,7 @@ func Mount(app *fiber.App, o Options) {
 	g.Post("/login", readForm, k.login)
 	g.Post("/logout", readForm, k.require, k.checkCSRF, k.logout)
 	g.Get("/", k.require, k.overview)
+	g.Get("/calls", k.require, k.calls)
 }
 
 // securityHeaders: no script at all, nothing from elsewhere, no framing,
@@ -144,6 +152,11 @@ type view struct {
 	Error    string
 	Metrics  []metricRow
 	Projects []projectRow
+	Calls    []callRow
+	Filter   store.CallFilter
+	Filtered bool
+	Statuses []string
+	Next     string
 }
 
 func render(c *fiber.Ctx, status int, name string, v view) error {
@@ -290,6 +303,9 @@ func (k *console) overview(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if v.Calls, _, err = k.callRows(ctx, sess.ProjectID, store.CallFilter{}, store.Page{Limit: 10}); err != nil {
+		return err
+	}
 	for _, m := range rows {
 		updated := "never"
 		if m.ValueAt != nil {
@@ -298,4 +314,73 @@ func (k *console) overview(c *fiber.Ctx) error {
 		v.Metrics = append(v.Metrics, metricRow{Name: m.Name, Key: m.Key, Display: intake.FormatValue(m.Value, m.Unit), Updated: updated})
 	}
 	return render(c, fiber.StatusOK, "overview.html", v)
+}
+
+type callRow struct {
+	Received, IngestID, Kind, Source, Status, Error, WorkflowID, WorkflowURL string
+	Attempts                                                                 int
+}
+
+// callRows is a page of the project's calls, newest first, each linked to
+// its workflow in the Temporal UI.
+func (k *console) callRows(ctx context.Context, projectID string, f store.CallFilter, p store.Page) ([]callRow, string, error) {
+	rows, next, err := k.o.Store.ListCalls(ctx, projectID, f, p)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]callRow, len(rows))
+	for i, c := range rows {
+		out[i] = callRow{Received: c.ReceivedAt.UTC().Format(time.DateTime), IngestID: c.IngestID, Kind: c.Kind, Source: c.Source,
+			Status: c.Status, Error: c.Error, Attempts: c.Attempts, WorkflowID: c.WorkflowID, WorkflowURL: k.workflowURL(c.WorkflowID)}
+	}
+	return out, next, nil
+}
+
+func (k *console) workflowURL(id string) string {
+	if k.o.TemporalUIURL == "" || id == "" {
+		return ""
+	}
+	ns := k.o.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	return strings.TrimSuffix(k.o.TemporalUIURL, "/") + "/namespaces/" + url.PathEscape(ns) + "/workflows/" + url.PathEscape(id)
+}
+
+var statuses = []string{intake.StatusProcessing, intake.StatusDone, intake.StatusFailed}
+
+// maxFilter bounds a filter's text; longer matches nothing anyway.
+const maxFilter = 200
+
+// calls lists the project's calls, filtered by status, kind and source,
+// 50 a page.
+func (k *console) calls(c *fiber.Ctx) error {
+	sess := c.Locals(sessionKey).(store.ConsoleSession)
+	v := view{Title: "Calls", Session: true, CSRF: sess.CSRF, Who: "project " + sess.ProjectID, Statuses: statuses}
+	if sess.Instance {
+		return c.Redirect("/console", fiber.StatusSeeOther) // calls belong to a project
+	}
+	f := store.CallFilter{Status: strings.Clone(c.Query("status")), Kind: strings.Clone(c.Query("kind")), Source: strings.Clone(c.Query("source"))}
+	if f.Status != "" && !slices.Contains(statuses, f.Status) {
+		v.Error, f.Status = "Status is one of processing, done or failed.", ""
+	}
+	if len(f.Kind) > maxFilter || len(f.Source) > maxFilter {
+		v.Error, f.Kind, f.Source = "A filter is at most 200 characters.", "", ""
+	}
+	v.Filter, v.Filtered = f, f != store.CallFilter{}
+	var next string
+	var err error
+	if v.Calls, next, err = k.callRows(c.UserContext(), sess.ProjectID, f, store.Page{Limit: 50, Cursor: strings.Clone(c.Query("cursor"))}); err != nil {
+		return err
+	}
+	if next != "" {
+		q := url.Values{"cursor": {next}}
+		for name, val := range map[string]string{"status": f.Status, "kind": f.Kind, "source": f.Source} {
+			if val != "" {
+				q.Set(name, val)
+			}
+		}
+		v.Next = "/console/calls?" + q.Encode()
+	}
+	return render(c, fiber.StatusOK, "calls.html", v)
 }

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -51,7 +52,8 @@ func newSite(t *testing.T, secure bool) *site {
 	}
 	// A short key cache: a revoked key is seen at the next page.
 	s.srv = api.New(st, nil, api.Options{AdminToken: instanceToken, KeyCacheTTL: time.Millisecond})
-	console.Mount(s.srv.App(), console.Options{Store: st, Authenticate: s.srv.Authenticate, AdminToken: instanceToken, Secure: secure})
+	console.Mount(s.srv.App(), console.Options{Store: st, Authenticate: s.srv.Authenticate, AdminToken: instanceToken, Secure: secure,
+		TemporalUIURL: "http://ui.example/"})
 	return s
 }
 
@@ -198,5 +200,47 @@ func TestInstanceAdminSeesProjects(t *testing.T) {
 	home := s.do("GET", "/console", nil, sc)
 	if home.status != 200 || !strings.Contains(home.body, s.project.ID) || !strings.Contains(home.body, "instance admin") {
 		t.Fatalf("instance overview: %d %.500s", home.status, home.body)
+	}
+}
+
+// The calls page lists the project's calls, filtered, each linked to its
+// workflow in the Temporal UI; the overview shows the latest.
+func TestCallsPage(t *testing.T) {
+	s := newSite(t, false)
+	ctx := context.Background()
+	var calls []intake.Call
+	for i, kind := range []string{intake.KindMetric, intake.KindData, intake.KindData} {
+		calls = append(calls, intake.Call{IngestID: intake.NewID("ing"), ProjectID: s.project.ID, Kind: kind,
+			Source: []string{"shop", "crm", "crm"}[i], ReceivedAt: time.Now()})
+	}
+	if err := s.st.AcceptCalls(ctx, "ingest/"+s.project.ID+"/api/grp_1", calls); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.st.RecordAttempt(ctx, calls[2:], 3, errors.New("database is down")); err != nil {
+		t.Fatal(err)
+	}
+	sc := s.signIn(s.adminKey)
+	all := s.do("GET", "/console/calls", nil, sc)
+	for _, c := range calls {
+		if !strings.Contains(all.body, c.IngestID) {
+			t.Fatalf("the calls page lacks %s: %.500s", c.IngestID, all.body)
+		}
+	}
+	link := `href="http://ui.example/namespaces/default/workflows/ingest%2F` + s.project.ID + `%2Fapi%2Fgrp_1"`
+	if all.status != 200 || !strings.Contains(all.body, link) || !strings.Contains(all.body, "database is down") {
+		t.Fatalf("calls page: %d %.800s", all.status, all.body)
+	}
+	crm := s.do("GET", "/console/calls?source=crm&kind=data", nil, sc)
+	if strings.Contains(crm.body, calls[0].IngestID) || !strings.Contains(crm.body, calls[1].IngestID) {
+		t.Fatalf("filtered by source and kind: %.500s", crm.body)
+	}
+	if bad := s.do("GET", "/console/calls?status=gone", nil, sc); bad.status != 200 || !strings.Contains(bad.body, "Status is one of") {
+		t.Fatalf("a bad status filter: %d", bad.status)
+	}
+	if home := s.do("GET", "/console", nil, sc); !strings.Contains(home.body, "Latest calls") || !strings.Contains(home.body, calls[2].IngestID) {
+		t.Fatalf("overview without the latest calls: %.500s", home.body)
+	}
+	if r := s.do("GET", "/console/calls", nil); r.status != 303 {
+		t.Fatalf("signed out: %d", r.status)
 	}
 }

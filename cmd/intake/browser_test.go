@@ -114,6 +114,15 @@ func TestConsoleSignInInABrowser(t *testing.T) {
 	if err != nil || !shown {
 		t.Fatalf("the console does not show the metric after sign-in: %v", err)
 	}
+	// The call is on the calls page, linked to its workflow in the UI.
+	if err := chromedp.Do(ctx, chromedp.Navigate(d.api+"/console/calls?kind=metric"), chromedp.WaitVisible(chromedp.CSS("td.status-done"))); err != nil {
+		t.Fatalf("the calls page: %v", err)
+	}
+	linked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`[...document.querySelectorAll("td a")].some(a => a.href.startsWith(%q))`, d.ui+"/namespaces/default/workflows/ingest")))
+	screenshot(t, ctx, "console-calls")
+	if err != nil || !linked {
+		t.Fatalf("no call links to its workflow in the Temporal UI: %v", err)
+	}
 	closeBrowser()
 	d.stop(t)
 }

@@ -101,7 +101,11 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 		EagerStart: true, Registry: reg, Logger: log, PublicURL: cfg.PublicURL, AccessLog: cfg.AccessLog,
 		Keys: ring, CompressPayloads: cfg.EncryptionCompress, CodecToken: codecToken, CodecOrigins: codecOrigins,
 	})
-	mountConsole(srv, st, boot.AdminToken, cfg.PublicURL, log)
+	ui := cfg.TemporalUIURL
+	if ui == "" {
+		ui = temporalSrv.UIURL()
+	}
+	mountConsole(srv, st, cfg, boot.AdminToken, ui, log)
 	if err := boot.ensureProject(ctx, srv, st, dataDir); err != nil {
 		return err
 	}

@@ -150,15 +150,15 @@ func runServe(ctx context.Context, cfg config.Config) error {
 		opts.RateCounter = api.NewRedisCounter(rc)
 	}
 	srv := api.New(st, tc, opts)
-	mountConsole(srv, st, cfg.AdminToken, cfg.PublicURL, log)
+	mountConsole(srv, st, cfg, cfg.AdminToken, cfg.TemporalUIURL, log)
 	log.Info("intake serve listening", "addr", cfg.HTTPAddr, "temporal", cfg.TemporalAddress)
 	return serveUntil(ctx, srv, cfg.HTTPAddr, func() {})
 }
 
 // mountConsole serves the web console at /console beside the API.
-func mountConsole(srv *api.Server, st *store.Store, adminToken, publicURL string, log *slog.Logger) {
+func mountConsole(srv *api.Server, st *store.Store, cfg config.Config, adminToken, temporalUI string, log *slog.Logger) {
 	console.Mount(srv.App(), console.Options{Store: st, Authenticate: srv.Authenticate, AdminToken: adminToken,
-		Secure: strings.HasPrefix(publicURL, "https://"), Logger: log})
+		Secure: strings.HasPrefix(cfg.PublicURL, "https://"), TemporalUIURL: temporalUI, Namespace: cfg.TemporalNamespace, Logger: log})
 }
 
 // redisClient connects lazily: a Redis that is down makes rate-limited calls
