@@ -5,12 +5,14 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -42,6 +44,9 @@ type Store interface {
 	ListMetrics(ctx context.Context, projectID string, p store.Page) ([]store.Metric, string, error)
 	ListProjects(ctx context.Context, p store.Page) ([]store.Project, string, error)
 	ListCalls(ctx context.Context, projectID string, f store.CallFilter, p store.Page) ([]store.Call, string, error)
+	ListInbox(ctx context.Context, projectID string, f store.InboxFilter, p store.Page) ([]store.InboxItem, string, error)
+	GetInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
+	DismissInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
 }
 
 // Options configure the console.
@@ -98,6 +103,9 @@ func Mount(app *fiber.App, o Options) {
 	g.Post("/logout", readForm, k.require, k.checkCSRF, k.logout)
 	g.Get("/", k.require, k.overview)
 	g.Get("/calls", k.require, k.calls)
+	g.Get("/inbox", k.require, k.project, k.inbox)
+	g.Get("/inbox/:id", k.require, k.project, k.item)
+	g.Post("/inbox/:id/dismiss", readForm, k.require, k.project, k.checkCSRF, k.dismiss)
 }
 
 // securityHeaders: no script at all, nothing from elsewhere, no framing,
@@ -157,6 +165,8 @@ type view struct {
 	Filtered bool
 	Statuses []string
 	Next     string
+	Items    []itemRow
+	Item     *itemRow
 }
 
 func render(c *fiber.Ctx, status int, name string, v view) error {
@@ -383,4 +393,74 @@ func (k *console) calls(c *fiber.Ctx) error {
 		v.Next = "/console/calls?" + q.Encode()
 	}
 	return render(c, fiber.StatusOK, "calls.html", v)
+}
+
+// project sends the instance admin, who has no project, to the overview.
+func (k *console) project(c *fiber.Ctx) error {
+	if c.Locals(sessionKey).(store.ConsoleSession).Instance {
+		return c.Redirect("/console", fiber.StatusSeeOther)
+	}
+	return c.Next()
+}
+
+type itemRow struct {
+	ID, Source, Kind, Reason, Status, CallID, Created, Payload string
+	Failed                                                     bool
+}
+
+func showItem(it store.InboxItem) itemRow {
+	return itemRow{ID: it.ID, Source: it.Source, Kind: it.Kind, Reason: it.Reason, Status: it.Status, CallID: it.CallID,
+		Created: it.CreatedAt.UTC().Format(time.DateTime), Failed: it.Failed, Payload: prettyPayload(it.Payload)}
+}
+
+// prettyPayload indents a JSON payload; anything else is shown as it came.
+func prettyPayload(p string) string {
+	var out bytes.Buffer
+	if json.Indent(&out, []byte(p), "", "  ") == nil {
+		return out.String()
+	}
+	return p
+}
+
+// inbox lists the open items, newest first, 50 a page.
+func (k *console) inbox(c *fiber.Ctx) error {
+	sess := c.Locals(sessionKey).(store.ConsoleSession)
+	v := view{Title: "Inbox", Session: true, CSRF: sess.CSRF, Who: "project " + sess.ProjectID}
+	rows, next, err := k.o.Store.ListInbox(c.UserContext(), sess.ProjectID, store.InboxFilter{Status: store.InboxOpen},
+		store.Page{Limit: 50, Cursor: strings.Clone(c.Query("cursor"))})
+	if err != nil {
+		return err
+	}
+	for _, it := range rows {
+		v.Items = append(v.Items, showItem(it))
+	}
+	if next != "" {
+		v.Next = "/console/inbox?" + url.Values{"cursor": {next}}.Encode()
+	}
+	return render(c, fiber.StatusOK, "inbox.html", v)
+}
+
+// item shows one item with its payload.
+func (k *console) item(c *fiber.Ctx) error {
+	sess := c.Locals(sessionKey).(store.ConsoleSession)
+	it, err := k.o.Store.GetInboxItem(c.UserContext(), sess.ProjectID, c.Params("id"))
+	if intake.ErrorCode(err) == intake.ErrNotFound {
+		return render(c, fiber.StatusNotFound, "item.html", view{Title: "Not found", Session: true, CSRF: sess.CSRF,
+			Who: "project " + sess.ProjectID})
+	}
+	if err != nil {
+		return err
+	}
+	row := showItem(it)
+	return render(c, fiber.StatusOK, "item.html", view{Title: "Inbox item", Session: true, CSRF: sess.CSRF,
+		Who: "project " + sess.ProjectID, Item: &row})
+}
+
+// dismiss dismisses an open item and goes back to the inbox.
+func (k *console) dismiss(c *fiber.Ctx) error {
+	sess := c.Locals(sessionKey).(store.ConsoleSession)
+	if _, err := k.o.Store.DismissInboxItem(c.UserContext(), sess.ProjectID, c.Params("id")); err != nil && intake.ErrorCode(err) != intake.ErrConflict {
+		return err
+	}
+	return c.Redirect("/console/inbox", fiber.StatusSeeOther)
 }

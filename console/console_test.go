@@ -244,3 +244,61 @@ func TestCallsPage(t *testing.T) {
 		t.Fatalf("signed out: %d", r.status)
 	}
 }
+
+// inboxItem puts a payload in the project's inbox as a data call that
+// matched no rule.
+func (s *site) inboxItem(projectID, payload string) string {
+	s.t.Helper()
+	c := intake.Call{IngestID: intake.NewID("ing"), ProjectID: projectID, Kind: intake.KindData, Source: "crm",
+		WorkflowID: "wf", ReceivedAt: time.Now()}
+	var id string
+	_, err := s.st.ApplyCalls(context.Background(), []intake.Call{c}, 1, func(tx *store.Tx, c intake.Call) (any, error) {
+		res, err := tx.ApplyData(c, store.DataUpdate{Source: "crm", Raw: payload, InboxReason: "no rule of source \"crm\" matches this payload"})
+		id = res.InboxID
+		return res, err
+	})
+	if err != nil || id == "" {
+		s.t.Fatalf("inbox item: %v", err)
+	}
+	return id
+}
+
+// The inbox lists open items; an item's page shows its payload, escaped
+// and indented; dismissing (with the CSRF token) takes it off the list.
+func TestInboxPages(t *testing.T) {
+	s := newSite(t, false)
+	id := s.inboxItem(s.project.ID, `{"customer":{"email":"ann@example.com"},"note":"<script>alert(1)</script>"}`)
+	sc := s.signIn(s.adminKey)
+	list := s.do("GET", "/console/inbox", nil, sc)
+	if list.status != 200 || !strings.Contains(list.body, "/console/inbox/"+id) || !strings.Contains(list.body, "matches this payload") {
+		t.Fatalf("inbox: %d %.500s", list.status, list.body)
+	}
+	item := s.do("GET", "/console/inbox/"+id, nil, sc)
+	if item.status != 200 || !strings.Contains(item.body, "ann@example.com") || strings.Contains(item.body, "<script>") ||
+		!strings.Contains(item.body, "&lt;script&gt;") || !strings.Contains(item.body, "\n  &#34;customer&#34;") {
+		t.Fatalf("item page: %d %.800s", item.status, item.body)
+	}
+	if r := s.do("GET", "/console/inbox/inb_missing", nil, sc); r.status != 404 {
+		t.Fatalf("a missing item: %d", r.status)
+	}
+	if r := s.do("POST", "/console/inbox/"+id+"/dismiss", url.Values{}, sc); r.status != 403 {
+		t.Fatalf("dismiss without the CSRF token: %d", r.status)
+	}
+	if r := s.do("POST", "/console/inbox/"+id+"/dismiss", url.Values{"csrf": {csrfOf(t, item)}}, sc); r.status != 303 {
+		t.Fatalf("dismiss: %d %.300s", r.status, r.body)
+	}
+	if list := s.do("GET", "/console/inbox", nil, sc); strings.Contains(list.body, id) {
+		t.Fatalf("a dismissed item is still listed: %.500s", list.body)
+	}
+	other, _ := storetest.Project(t, s.st)
+	theirs := s.inboxItem(other.ID, `{"x":1}`)
+	if r := s.do("GET", "/console/inbox/"+theirs, nil, sc); r.status != 404 {
+		t.Fatalf("another project's item: %d", r.status)
+	}
+	if r := s.do("POST", "/console/inbox/"+theirs+"/dismiss", url.Values{"csrf": {csrfOf(t, item)}}, sc); r.status != 404 {
+		t.Fatalf("dismissing another project's item: %d", r.status)
+	}
+	if it, err := s.st.GetInboxItem(context.Background(), other.ID, theirs); err != nil || it.Status != store.InboxOpen {
+		t.Fatalf("another project's item after a dismiss from this one: %v %v", it.Status, err)
+	}
+}
