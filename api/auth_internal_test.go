@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/store"
@@ -117,5 +118,21 @@ func TestFailedAuthIsCheap(t *testing.T) {
 	}
 	if _, err := a.principal(ctx, "Bearer "+intake.NewAPIKey(), "192.0.2.99"); intake.ErrorCode(err) != intake.ErrInvalidAPIKey {
 		t.Fatalf("another client: %v", err)
+	}
+}
+
+// The failed-auth counter keeps its own copy of a client's address: behind
+// a trusted proxy the address is a Fiber string over the request's
+// buffer, which the next request overwrites.
+func TestMemoryCounterKeepsItsOwnKeys(t *testing.T) {
+	m := newMemoryCounter()
+	buf := []byte("203.0.113.7")
+	addr := unsafe.String(&buf[0], len(buf)) // as c.IP() is, behind a proxy
+	if _, _, err := m.Hit(context.Background(), addr, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	copy(buf, "198.51.100.9") // the buffer serves the next request
+	if n, _ := m.count("203.0.113.7"); n != 1 {
+		t.Fatalf("the first client's count is %d after its buffer was reused", n)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -141,7 +142,12 @@ func (m *memoryCounter) Hit(_ context.Context, key string, window time.Duration)
 		}
 		m.swept = now
 	}
-	w := m.windows[key]
+	w, known := m.windows[key]
+	if !known {
+		// A key can be a Fiber string (a client address read from
+		// X-Forwarded-For), whose bytes the next request overwrites.
+		key = strings.Clone(key)
+	}
 	if !w.ends.After(now) {
 		w = memoryWindow{ends: now.Add(window)}
 	}
