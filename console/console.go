@@ -100,12 +100,12 @@ func Mount(app *fiber.App, o Options) {
 	})
 	g.Get("/login", k.loginPage)
 	g.Post("/login", readForm, k.login)
-	g.Post("/logout", readForm, k.require, k.checkCSRF, k.logout)
+	g.Post("/logout", k.require, readForm, k.checkCSRF, k.logout)
 	g.Get("/", k.require, k.overview)
 	g.Get("/calls", k.require, k.calls)
 	g.Get("/inbox", k.require, k.project, k.inbox)
 	g.Get("/inbox/:id", k.require, k.project, k.item)
-	g.Post("/inbox/:id/dismiss", readForm, k.require, k.project, k.checkCSRF, k.dismiss)
+	g.Post("/inbox/:id/dismiss", k.require, k.project, readForm, k.checkCSRF, k.dismiss)
 }
 
 // securityHeaders: no script at all, nothing from elsewhere, no framing,
@@ -121,9 +121,14 @@ func securityHeaders(c *fiber.Ctx) error {
 // maxForm bounds a console form.
 const maxForm = 64 << 10
 
-// readForm reads a form's body under the API's bounds before anything
-// parses it.
+// readForm reads a form's body, at most maxForm bytes as declared by its
+// Content-Length, before anything parses it. It runs after the session
+// check, so that only the sign-in form is read from a stranger, and that
+// one is small.
 func readForm(c *fiber.Ctx) error {
+	if n := c.Request().Header.ContentLength(); n > maxForm || n == -1 {
+		return intake.Errorf(intake.ErrPayloadTooLarge, "a console form is at most %d KB, sent with its Content-Length", maxForm>>10)
+	}
 	if err := api.ReadBody(c); err != nil {
 		return err
 	}

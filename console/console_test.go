@@ -163,6 +163,13 @@ func TestSignInSessionAndSignOut(t *testing.T) {
 		t.Fatalf("the overview has a script or may be cached: %v", home.header)
 	}
 
+	big := url.Values{"csrf": {lc.Value}, "token": {strings.Repeat("x", 70<<10)}}
+	if r := s.do("POST", "/console/login", big, lc); r.status != 413 {
+		t.Fatalf("a 70 KB sign-in form: %d", r.status)
+	}
+	if r := s.do("POST", "/console/logout", url.Values{"csrf": {"x"}}); r.status != 303 || r.header.Get("Location") != "/console/login" {
+		t.Fatalf("sign out without a session: %d %v", r.status, r.header)
+	}
 	if r := s.do("POST", "/console/logout", url.Values{}, sc); r.status != 403 {
 		t.Fatalf("sign out without the CSRF token: %d", r.status)
 	}
