@@ -59,15 +59,24 @@ func httpMetrics(reg *prometheus.Registry) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := c.Next()
-		status := c.Response().StatusCode()
-		if err != nil {
-			status = statusOf[asIntakeError(err).Code]
-		}
+		status := answeredStatus(c, err)
 		route, method := c.Route().Path, methodLabel(c.Method())
 		requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 		latency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 		return err
 	}
+}
+
+// answeredStatus is the status the request is answered with: its
+// response's, or the one the error handler will give err.
+func answeredStatus(c *fiber.Ctx, err error) int {
+	if err == nil {
+		return c.Response().StatusCode()
+	}
+	if status, ok := statusOf[asIntakeError(err).Code]; ok {
+		return status
+	}
+	return fiber.StatusInternalServerError
 }
 
 // methodLabels are the methods a request is labelled with: a fixed set,
@@ -124,13 +133,7 @@ func accessLog(log *slog.Logger) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := c.Next()
-		status := c.Response().StatusCode()
-		if err != nil {
-			status = statusOf[asIntakeError(err).Code]
-			if status == 0 {
-				status = fiber.StatusInternalServerError
-			}
-		}
+		status := answeredStatus(c, err)
 		project := ""
 		if p, ok := c.Locals(principalKey).(intake.Principal); ok {
 			project = p.ProjectID
