@@ -38,13 +38,7 @@ func (b *lockedBuffer) String() string {
 func TestRequestIDsAndAccessLog(t *testing.T) {
 	var out lockedBuffer
 	log := slog.New(slog.NewJSONHandler(&out, nil))
-	srv := api.New(e2e.store, e2e.temporal, api.Options{AdminToken: adminToken, Logger: log, AccessLog: true,
-		CodecToken: "ct_access_log_test_token_0123456789"})
-	base, stop, err := listen(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	base := serverWith(t, api.Options{Logger: log, AccessLog: true, CodecToken: "ct_access_log_test_token_0123456789"})
 	p := newProject(t)
 	r := call(t, base, "POST", "/api/ingest/metric", p.ingestKey, `{"metric":"revenue","value":1,"note":"body-canary"}`, "X-Request-Id", "proxy-7f3a.1")
 	if r.header.Get("X-Request-Id") != "proxy-7f3a.1" {

@@ -107,12 +107,7 @@ func TestCompressedBodies(t *testing.T) {
 // A slow delivery holding most of it makes the next one wait (503 with
 // Retry-After); once it is gone, deliveries are read again.
 func TestUnverifiedWebhookBodiesShareABudget(t *testing.T) {
-	srv := api.New(e2e.store, e2e.temporal, api.Options{AdminToken: adminToken, MaxUnverifiedBytes: 1 << 20})
-	base, stop, err := listen(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	base := serverWith(t, api.Options{MaxUnverifiedBytes: 1 << 20})
 	p := newProject(t)
 	c := do(t, "POST", "/api/admin/connectors", p.adminKey, map[string]any{"type": "stripe", "name": "S", "secret": fixtureSecrets["stripe"]})
 	want(t, c, 201)
@@ -123,7 +118,7 @@ func TestUnverifiedWebhookBodiesShareABudget(t *testing.T) {
 	// The slow one reserves twice its length, leaving 32 bytes of the
 	// budget: less than a delivery takes.
 	slow, _ := rawRequest(t, base, "POST", path, 512<<10-16, bytes.Repeat([]byte(" "), 16<<10))
-	defer slow.Close() // before stop, which waits for its connection
+	defer slow.Close() // before the server's stop, which waits for its connection
 	var r response
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if r = deliver(); r.status == 503 || time.Now().After(deadline) {
@@ -149,12 +144,7 @@ func TestUnverifiedWebhookBodiesShareABudget(t *testing.T) {
 // signed calls. With one slot, a metric goes through while a delivery is
 // still arriving.
 func TestSlowWebhookBodiesHoldNoSlot(t *testing.T) {
-	srv := api.New(e2e.store, e2e.temporal, api.Options{AdminToken: adminToken, MaxInFlight: 1, EagerStart: true})
-	base, stop, err := listen(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	base := serverWith(t, api.Options{MaxInFlight: 1, EagerStart: true})
 	p := newProject(t)
 	c := do(t, "POST", "/api/admin/connectors", p.adminKey, map[string]any{"type": "stripe", "name": "S", "secret": fixtureSecrets["stripe"]})
 	want(t, c, 201)
@@ -191,4 +181,19 @@ func TestRefusedSmallBodyKeepsItsConnection(t *testing.T) {
 		t.Fatalf("the next request on the connection: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// A client that asks before sending (Expect: 100-continue) a body larger
+// than any route takes is told 417 and never sends it.
+func TestExpectContinueOverTheLimit(t *testing.T) {
+	conn, rd := rawRequest(t, e2e.base, "POST", "/api/ingest/data", api.MaxBody+1, nil, "Expect", "100-continue")
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(rd, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusExpectationFailed {
+		t.Fatalf("status %d, want 417", resp.StatusCode)
+	}
 }

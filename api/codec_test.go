@@ -24,13 +24,8 @@ import (
 // all; an ingest key may not; the UI's origin passes CORS.
 func TestCodecEndpoint(t *testing.T) {
 	ring := encryptiontest.Ring(t, encryptiontest.Key(t, "k1"))
-	srv := api.New(e2e.store, e2e.temporal, api.Options{AdminToken: adminToken, Keys: ring, CompressPayloads: true,
+	base := serverWith(t, api.Options{Keys: ring, CompressPayloads: true,
 		CodecToken: "ct_test_codec_token", CodecOrigins: []string{"http://ui.example"}})
-	base, stop, err := listen(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
 	a, b := newProject(t), newProject(t)
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	plain := `{"payloads":[{"metadata":{"encoding":"` + b64("json/plain") + `"},"data":"` + b64(`"canary-alice@example.com"`) + `"}]}`
@@ -113,18 +108,14 @@ func TestCodecEndpoint(t *testing.T) {
 func TestEncryptionStatus(t *testing.T) {
 	k1, k2 := encryptiontest.Key(t, "k1"), encryptiontest.Key(t, "k2")
 	old, rotated := encryptiontest.Ring(t, k1), encryptiontest.Ring(t, k2, k1)
-	srv := api.New(e2e.store, e2e.temporal, api.Options{AdminToken: adminToken, Keys: rotated})
-	base, stop, err := listen(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	base := serverWith(t, api.Options{Keys: rotated})
 	p := newProject(t)
 	queue := "nobody-polls-" + p.id // the workflows stay open
 	ctx := context.Background()
 	for i, dc := range []converter.DataConverter{nil, encryption.DataConverter(old, true), encryption.DataConverter(rotated, true)} {
 		tc := e2e.temporal
 		if dc != nil {
+			var err error
 			if tc, err = client.NewClientFromExisting(e2e.temporal, client.Options{DataConverter: dc}); err != nil {
 				t.Fatal(err)
 			}

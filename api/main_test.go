@@ -98,6 +98,21 @@ func quietLogger() sdklog.Logger {
 	return sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 }
 
+// serverWith is a second API on the shared store and Temporal with opts,
+// stopped when the test ends; it returns its base URL.
+func serverWith(t *testing.T, opts api.Options) string {
+	t.Helper()
+	if opts.AdminToken == "" {
+		opts.AdminToken = adminToken
+	}
+	base, stop, err := listen(api.New(e2e.store, e2e.temporal, opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return base
+}
+
 // listen serves srv on a free loopback port.
 func listen(srv *api.Server) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -102,7 +102,7 @@ func Mount(app *fiber.App, o Options) {
 	g.Post("/login", readForm, k.login)
 	g.Post("/logout", k.require, readForm, k.checkCSRF, k.logout)
 	g.Get("/", k.require, k.overview)
-	g.Get("/calls", k.require, k.calls)
+	g.Get("/calls", k.require, k.project, k.calls)
 	g.Get("/inbox", k.require, k.project, k.inbox)
 	g.Get("/inbox/:id", k.require, k.project, k.item)
 	g.Post("/inbox/:id/dismiss", k.require, k.project, readForm, k.checkCSRF, k.dismiss)
@@ -372,10 +372,8 @@ const maxFilter = 200
 func (k *console) calls(c *fiber.Ctx) error {
 	sess := c.Locals(sessionKey).(store.ConsoleSession)
 	v := view{Title: "Calls", Session: true, CSRF: sess.CSRF, Who: "project " + sess.ProjectID, Statuses: statuses}
-	if sess.Instance {
-		return c.Redirect("/console", fiber.StatusSeeOther) // calls belong to a project
-	}
-	f := store.CallFilter{Status: strings.Clone(c.Query("status")), Kind: strings.Clone(c.Query("kind")), Source: strings.Clone(c.Query("source"))}
+	// The filters are rendered into this answer and kept no longer.
+	f := store.CallFilter{Status: c.Query("status"), Kind: c.Query("kind"), Source: c.Query("source")}
 	if f.Status != "" && !slices.Contains(statuses, f.Status) {
 		v.Error, f.Status = "Status is one of processing, done or failed.", ""
 	}
@@ -385,7 +383,7 @@ func (k *console) calls(c *fiber.Ctx) error {
 	v.Filter, v.Filtered = f, f != store.CallFilter{}
 	var next string
 	var err error
-	if v.Calls, next, err = k.callRows(c.UserContext(), sess.ProjectID, f, store.Page{Limit: 50, Cursor: strings.Clone(c.Query("cursor"))}); err != nil {
+	if v.Calls, next, err = k.callRows(c.UserContext(), sess.ProjectID, f, store.Page{Limit: 50, Cursor: c.Query("cursor")}); err != nil {
 		return err
 	}
 	if next != "" {
@@ -432,7 +430,7 @@ func (k *console) inbox(c *fiber.Ctx) error {
 	sess := c.Locals(sessionKey).(store.ConsoleSession)
 	v := view{Title: "Inbox", Session: true, CSRF: sess.CSRF, Who: "project " + sess.ProjectID}
 	rows, next, err := k.o.Store.ListInbox(c.UserContext(), sess.ProjectID, store.InboxFilter{Status: store.InboxOpen},
-		store.Page{Limit: 50, Cursor: strings.Clone(c.Query("cursor"))})
+		store.Page{Limit: 50, Cursor: c.Query("cursor")})
 	if err != nil {
 		return err
 	}

@@ -123,6 +123,19 @@ func TestConsoleSignInInABrowser(t *testing.T) {
 	if err != nil || !linked {
 		t.Fatalf("no call links to its workflow in the Temporal UI: %v", err)
 	}
+	// A payload that matched no rule is in the inbox, shown on its page.
+	if code, body := send(t, "POST", d.api+"/api/ingest/data", d.adminKey, `{"source":"crm","customer":{"email":"ann@example.com"}}`); code != 200 {
+		t.Fatalf("data call: %d %s", code, body)
+	}
+	err = chromedp.Do(ctx, chromedp.Navigate(d.api+"/console/inbox"), chromedp.Click(chromedp.CSS("td a")),
+		chromedp.WaitVisible(chromedp.CSS("pre.payload")))
+	screenshot(t, ctx, "console-inbox-item")
+	if err != nil {
+		t.Fatalf("the inbox item's page: %v", err)
+	}
+	if shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("pre.payload").innerText.includes("ann@example.com")`)); err != nil || !shown {
+		t.Fatalf("the item's page does not show its payload: %v", err)
+	}
 	closeBrowser()
 	d.stop(t)
 }
