@@ -49,6 +49,8 @@ func newTenant(t *testing.T, marker string) tenant {
 	want(t, do(t, "POST", "/api/ingest/tasks", tn.ingestKey, map[string]any{"source": marker, "tasks": []map[string]any{{"id": marker, "text": marker}}}), 200)
 	add("activity", tn.send(t, "activities", "json", activityFields(marker)), 200, "id")
 	add("sale", tn.send(t, "sales", "json", saleFields(marker)), 200, "id")
+	add("alert", do(t, "POST", "/api/admin/alerts", k, map[string]any{"name": marker, "metric": "revenue", "condition": "value < -1",
+		"channels": []map[string]any{{"type": "webhook", "url": "https://93.184.216.34/" + marker}}}), 201, "id")
 	add("agent", do(t, "POST", "/api/admin/agents", k, map[string]any{"name": marker}), 201, "id")
 	add("team", do(t, "POST", "/api/admin/teams", k, map[string]any{"name": marker}), 201, "id")
 	add("proposition", do(t, "POST", "/api/admin/propositions", k, map[string]any{"name": marker}), 201, "id")
@@ -89,6 +91,8 @@ func (tn tenant) snapshot(t *testing.T) string {
 	add(e2e.store.ListActivities(ctx, id, store.RecordFilter{}, pg))
 	add(e2e.store.ListSales(ctx, id, store.RecordFilter{}, pg))
 	add(e2e.store.ListUsers(ctx, id, pg))
+	add(e2e.store.ListAlerts(ctx, id, pg))
+	add(e2e.store.ListAlertEvents(ctx, id, tn.ids["alert"], pg))
 	for _, kind := range []string{"agent", "team", "proposition"} {
 		add(e2e.store.ListEntities(ctx, id, kind, pg))
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/api"
+	"github.com/intakehq/intake/notify"
 	"github.com/intakehq/intake/devserver"
 	"github.com/intakehq/intake/store"
 	"github.com/intakehq/intake/store/storetest"
@@ -67,12 +68,17 @@ func runMain(m *testing.M) int {
 		return fatal(err)
 	}
 	defer tc.Close()
-	w := worker.New(tc, worker.Deps{Store: st})
+	// Alert channels are local receivers; the Schedule sweeps every second.
+	w := worker.New(tc, worker.Deps{Store: st, AlertPolicy: notify.Policy{AllowPrivate: true}})
 	if err := w.Start(); err != nil {
 		return fatal(err)
 	}
 	defer w.Stop()
-	srv := api.New(st, tc, api.Options{AdminToken: adminToken, EagerStart: true, SyncWait: 10 * time.Second})
+	if err := worker.EnsureAlertSchedule(ctx, tc, time.Second); err != nil {
+		return fatal(err)
+	}
+	srv := api.New(st, tc, api.Options{AdminToken: adminToken, EagerStart: true, SyncWait: 10 * time.Second,
+		AlertPolicy: notify.Policy{AllowPrivate: true}})
 	base, stop, err := listen(srv)
 	if err != nil {
 		return fatal(err)

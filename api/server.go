@@ -19,6 +19,7 @@ import (
 	"github.com/intakehq/intake/coalesce"
 	"github.com/intakehq/intake/encryption"
 	"github.com/intakehq/intake/mapping"
+	"github.com/intakehq/intake/notify"
 	"github.com/intakehq/intake/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
@@ -57,6 +58,7 @@ type Store interface {
 	EditRules(ctx context.Context, scope store.RuleScope, edit func([]intake.Rule) ([]intake.Rule, error)) ([]intake.Rule, int, error)
 	EditRulesFrom(ctx context.Context, scope store.RuleScope, defaults []intake.Rule, edit func([]intake.Rule) ([]intake.Rule, error)) ([]intake.Rule, int, error)
 	salesStore
+	alertStore
 }
 
 // salesStore is what the SalesDash routes need of the store.
@@ -143,6 +145,8 @@ type Options struct {
 	// MaxCallsPerWorkflow bounds the calls one workflow carries under
 	// load; 1 gives every call a workflow of its own.
 	MaxCallsPerWorkflow int
+	// AlertPolicy says which addresses alert channels may reach.
+	AlertPolicy notify.Policy
 }
 
 func (o *Options) defaults() {
@@ -260,6 +264,7 @@ func New(st Store, tc client.Client, opts Options) *Server {
 	s.connectors = lru.NewLRU[string, store.Connector](keyCacheSize, nil, opts.KeyCacheTTL)
 	s.projectLimits = lru.NewLRU[string, intake.Rate](keyCacheSize, nil, opts.KeyCacheTTL)
 	s.signatureFailures = newSignatureFailures(opts.Registry)
+	newFiringGauge(st, opts.Registry)
 	s.inFlight = newInFlight(opts.MaxInFlight, opts.Registry)
 	s.unverified = &unverifiedBudget{max: opts.MaxUnverifiedBytes}
 	s.starter = coalesce.New(tc, coalesce.Options{EagerStart: opts.EagerStart, StartTimeout: opts.StartTimeout,
@@ -335,6 +340,13 @@ func (s *Server) routes() {
 		app.Patch("/api/admin/"+path+"/:id", admin, s.updateEntity)
 		app.Delete("/api/admin/"+path+"/:id", admin, s.deleteEntity)
 	}
+	app.Post("/api/admin/alerts", admin, s.createAlert)
+	app.Get("/api/admin/alerts", admin, s.listAlerts)
+	app.Post("/api/admin/alerts/test", admin, s.testAlert)
+	app.Get("/api/admin/alerts/:id", admin, s.getAlert)
+	app.Patch("/api/admin/alerts/:id", admin, s.updateAlert)
+	app.Delete("/api/admin/alerts/:id", admin, s.deleteAlert)
+	app.Get("/api/admin/alerts/:id/events", admin, s.listAlertEvents)
 	app.Get("/api/admin/users", admin, s.listUsers)
 	app.Get("/api/admin/activities", admin, s.listActivities)
 	app.Get("/api/admin/activities/aggregate", admin, s.aggregateActivities)

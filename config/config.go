@@ -47,6 +47,10 @@ type Config struct {
 	EncryptionCompress bool
 	CodecToken         string
 	CodecOrigins       []string
+	// AlertsAllowPrivate lets alert channels reach loopback, private and
+	// link-local addresses (and plain http).
+	AlertsAllowPrivate bool
+	AlertsSweep        time.Duration
 	// APIURL and Token are what `intake admin` talks to and with.
 	APIURL string
 	Token  string
@@ -165,6 +169,12 @@ var settings = []setting{
 		c.accessLog = v
 		return nil
 	}},
+	{"INTAKE_ALERTS_ALLOW_PRIVATE", "alerts-allow-private", "false", "let alert channels reach loopback, private and link-local addresses, over http too", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.AlertsAllowPrivate = b
+		return err
+	}},
+	{"INTAKE_ALERTS_SWEEP", "alerts-sweep", "1m", "how often the intake-alerts Schedule checks staleness and held conditions", duration(func(c *Config) *time.Duration { return &c.AlertsSweep })},
 	{"INTAKE_URL", "url", "http://localhost:8080", "intake API base URL (admin)", str(func(c *Config) *string { return &c.APIURL })},
 	{"INTAKE_TOKEN", "token", "", "API key or instance token for `intake admin` (default INTAKE_ADMIN_TOKEN)", str(func(c *Config) *string { return &c.Token })},
 }

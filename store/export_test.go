@@ -15,3 +15,10 @@ func (s *Store) RawBody(ctx context.Context, id string) ([]byte, error) {
 	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&b).Error
 	return b.Data, err
 }
+
+// RawChannels are an alert's channels as stored.
+func (s *Store) RawChannels(ctx context.Context, id string) (string, error) {
+	var a Alert
+	err := s.db.WithContext(ctx).Select("channels").Where("id = ?", id).Take(&a).Error
+	return a.Channels, err
+}

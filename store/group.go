@@ -42,11 +42,12 @@ type Applier func(tx *Tx, c intake.Call) (any, error)
 // An error returned here means the group is to be retried: the database
 // is unreachable, or a call is left for its next attempt.
 func (s *Store) ApplyCalls(ctx context.Context, calls []intake.Call, attempt int, apply Applier) ([]intake.Outcome, error) {
-	outs, err := s.applyTogether(ctx, calls, attempt, apply)
-	if err == nil || classify(err) == failInfra {
-		return outs, err
+	outs, fired, err := s.applyTogether(ctx, calls, attempt, apply)
+	if err != nil && classify(err) != failInfra {
+		outs, fired, err = s.applyOneByOne(ctx, calls, attempt, apply)
 	}
-	return s.applyOneByOne(ctx, calls, attempt, apply)
+	s.fired(ctx, fired)
+	return outs, err
 }
 
 // MaxAttempts is the attempt at which a call failing for an unknown
@@ -57,8 +58,9 @@ const MaxAttempts = 5
 // errClaimed: a concurrent run finished one of the calls first.
 var errClaimed = errors.New("a concurrent run finished one of these calls first")
 
-func (s *Store) applyTogether(ctx context.Context, calls []intake.Call, attempt int, apply Applier) ([]intake.Outcome, error) {
+func (s *Store) applyTogether(ctx context.Context, calls []intake.Call, attempt int, apply Applier) ([]intake.Outcome, []AlertEventRef, error) {
 	outs := make([]intake.Outcome, len(calls))
+	var fired []AlertEventRef
 	repeats := map[int]int{} // a call's index → its first occurrence in the group
 	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
 		finished, err := finishedCalls(db, calls)
@@ -102,30 +104,32 @@ func (s *Store) applyTogether(ctx context.Context, calls []intake.Call, attempt 
 				return errClaimed
 			}
 		}
+		fired = tx.committed
 		return tx.dropBodies()
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, j := range repeats {
 		outs[i] = outs[j]
 		outs[i].Replayed = true
 	}
-	return outs, nil
+	return outs, fired, nil
 }
 
 // savepoint names the savepoint each call of a careful pass runs in.
 const savepoint = "intake_call"
 
-func (s *Store) applyOneByOne(ctx context.Context, calls []intake.Call, attempt int, apply Applier) ([]intake.Outcome, error) {
+func (s *Store) applyOneByOne(ctx context.Context, calls []intake.Call, attempt int, apply Applier) ([]intake.Outcome, []AlertEventRef, error) {
 	outs := make([]intake.Outcome, len(calls))
+	var fired []AlertEventRef
 	var later error // why a call was left for its next attempt
 	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
 		for i, c := range calls {
 			if err := db.SavePoint(savepoint).Error; err != nil {
 				return err
 			}
-			o, err := s.applyClaimed(db, c, attempt, apply)
+			o, events, err := s.applyClaimed(db, c, attempt, apply)
 			if err != nil {
 				switch classify(err) {
 				case failCallAlone:
@@ -169,27 +173,30 @@ func (s *Store) applyOneByOne(ctx context.Context, calls []intake.Call, attempt 
 				return err
 			}
 			outs[i] = o
+			fired = append(fired, events...)
 		}
 		return nil
 	})
-	if err == nil {
-		err = later
-	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return outs, nil
+	if later != nil {
+		// The calls applied were committed, and their transitions with
+		// them, though one is left for its next attempt.
+		return nil, fired, later
+	}
+	return outs, fired, nil
 }
 
 // applyClaimed claims one call and applies it, unless an earlier run
 // finished it.
-func (s *Store) applyClaimed(db *gorm.DB, c intake.Call, attempt int, apply Applier) (intake.Outcome, error) {
+func (s *Store) applyClaimed(db *gorm.DB, c intake.Call, attempt int, apply Applier) (intake.Outcome, []AlertEventRef, error) {
 	fresh, row, err := claimCall(db, c)
 	if err != nil {
-		return intake.Outcome{}, err
+		return intake.Outcome{}, nil, err
 	}
 	if !fresh {
-		return row.Outcome(), nil
+		return row.Outcome(), nil, nil
 	}
 	tx := s.newTx(db)
 	res, err := tx.apply(c, apply)
@@ -202,7 +209,7 @@ func (s *Store) applyClaimed(db *gorm.DB, c intake.Call, attempt int, apply Appl
 	if err == nil {
 		err = tx.dropBodies()
 	}
-	return intake.Outcome{Result: res, Fingerprint: c.Fingerprint}, err
+	return intake.Outcome{Result: res, Fingerprint: c.Fingerprint}, tx.committed, err
 }
 
 // deadLetter puts a call that failed for good in the inbox: its input,

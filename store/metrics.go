@@ -178,5 +178,6 @@ func (t *Tx) updateMetric(c intake.Call, seq int, m *Metric, in intake.MetricInp
 		res.Message = "stored as history: the metric already has a newer value"
 	}
 	t.points = append(t.points, point)
+	t.observe(c, m, prev, point.Timestamp, res.Current)
 	return res
 }

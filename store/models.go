@@ -7,7 +7,7 @@ import (
 )
 
 // models lists every table, in the order AutoMigrate creates them.
-var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}, &RuleSet{}, &Task{}, &Connector{}, &Identity{}, &Entity{}, &User{}, &Activity{}, &Sale{}, &Body{}, &ConsoleSession{}}
+var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}, &RuleSet{}, &Task{}, &Connector{}, &Identity{}, &Entity{}, &User{}, &Activity{}, &Sale{}, &Body{}, &ConsoleSession{}, &Alert{}, &AlertEvent{}, &AlertDelivery{}}
 
 // Project is a tenant; every other row belongs to exactly one.
 type Project struct {

@@ -33,6 +33,8 @@ type Store struct {
 	// keys seal connector secrets and stored bodies; nil keeps them as
 	// they are (see UseKeys).
 	keys *encryption.Keyring
+	// alerting evaluates alerts where points are applied (UseAlerts).
+	alerting Alerting
 }
 
 // UseKeys makes the store seal connector secrets and the bodies it keeps

@@ -29,6 +29,15 @@ type Tx struct {
 	inbox   []InboxItem
 	rules   map[RuleScope]savedRules
 	bodies  []string
+	// The alerts on the metrics changed, read once; those changed, the
+	// transitions to write, and those written (committed with the
+	// transaction).
+	conditions ConditionEvaluator
+	alerts     map[string][]*Alert
+	alertDirty map[string]*Alert
+	events     []AlertEvent
+	committed  []AlertEventRef
+	err        error
 }
 
 type savedRules struct {
@@ -38,7 +47,8 @@ type savedRules struct {
 
 func (s *Store) newTx(db *gorm.DB) *Tx {
 	return &Tx{db: db, postgres: s.postgres, keys: s.keys, metrics: map[string]*Metric{}, byID: map[string]*Metric{},
-		dirty: map[string]bool{}, rules: map[RuleScope]savedRules{}}
+		dirty: map[string]bool{}, rules: map[RuleScope]savedRules{}, conditions: s.alerting.Conditions,
+		alerts: map[string][]*Alert{}, alertDirty: map[string]*Alert{}}
 }
 
 // apply runs one call's applier, its stored body loaded first, and
@@ -76,6 +86,9 @@ func (t *Tx) apply(c intake.Call, apply Applier) (_ json.RawMessage, err error) 
 // flush writes what the calls applied so far changed: each changed
 // metric once, then every new point and inbox item.
 func (t *Tx) flush() error {
+	if t.err != nil {
+		return t.err
+	}
 	ids := make([]string, 0, len(t.dirty))
 	for id := range t.dirty {
 		ids = append(ids, id)
@@ -100,7 +113,7 @@ func (t *Tx) flush() error {
 		}
 		t.inbox = t.inbox[:0]
 	}
-	return nil
+	return t.flushAlerts()
 }
 
 // rowsPerInsert is how many rows one INSERT writes. The SQLite driver

@@ -8,15 +8,28 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/activities"
+	"github.com/intakehq/intake/mapping"
+	"github.com/intakehq/intake/notify"
+	"github.com/intakehq/intake/store"
 	"github.com/intakehq/intake/workflows"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 )
 
+// Store is what the worker's activities need of the store, and the hook
+// that makes applying points evaluate alerts.
+type Store interface {
+	activities.Store
+	activities.AlertStore
+	UseAlerts(store.Alerting)
+}
+
 // Deps are what the activities need, and how long a stop waits.
 type Deps struct {
-	Store activities.Store
+	Store Store
+	// AlertPolicy says which addresses alert channels may reach.
+	AlertPolicy notify.Policy
 	// StopTimeout is how long Stop lets running activities finish (the
 	// SDK's default when 0).
 	StopTimeout time.Duration
@@ -26,7 +39,12 @@ type Deps struct {
 // activity registered. The caller starts and stops it.
 func New(c client.Client, deps Deps) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{WorkerStopTimeout: deps.StopTimeout})
+	starter := &alertStarter{c: c}
+	deps.Store.UseAlerts(store.Alerting{Conditions: mapping.NewConditions(1024),
+		Fired: func(ctx context.Context, refs []store.AlertEventRef) { starter.StartAlerts(ctx, refs) }})
 	Register(w, deps)
+	w.RegisterActivity(&activities.Alerts{Store: deps.Store, Sender: notify.NewSender(deps.AlertPolicy),
+		Starter: starter, Grace: AlertGrace})
 	return w
 }
 
@@ -44,6 +62,8 @@ func Register(r sdkworker.Registry, deps Deps) {
 	r.RegisterWorkflow(workflows.IngestEvent)
 	r.RegisterWorkflow(workflows.IngestActivity)
 	r.RegisterWorkflow(workflows.IngestSale)
+	r.RegisterWorkflow(workflows.NotifyAlert)
+	r.RegisterWorkflow(workflows.SweepAlerts)
 	r.RegisterActivity(&activities.Activities{Store: deps.Store})
 }
 

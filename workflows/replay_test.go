@@ -31,6 +31,8 @@ type recorded struct {
 var histories = []recorded{
 	{"a lone call", "testdata/ingest_one.history.json", workflows.Ingest},
 	{"five webhook events in one workflow", "testdata/ingest_group.history.json", workflows.Ingest},
+	{"an alert notification, tried three times", "testdata/notify_alert.history.json", workflows.NotifyAlert},
+	{"an alerts sweep", "testdata/sweep_alerts.history.json", workflows.SweepAlerts},
 	{"v1 single metric", "testdata/v1/ingest_metric.history.json", workflows.IngestMetric},
 	{"v1 batch", "testdata/v1/ingest_batch.history.json", workflows.IngestBatch},
 	{"v1 custom webhook", "testdata/v1/ingest_custom.history.json", workflows.IngestBatch},

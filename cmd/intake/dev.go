@@ -86,11 +86,12 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	if err := worker.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace); err != nil {
 		return err
 	}
-	w := worker.New(tc, worker.Deps{Store: st, StopTimeout: cfg.WorkerStopTimeout})
+	w := worker.New(tc, worker.Deps{Store: st, StopTimeout: cfg.WorkerStopTimeout, AlertPolicy: alertPolicy(cfg)})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
+	go ensureAlertSchedule(ctx, tc, cfg.AlertsSweep, log)
 
 	boot, err := loadDevBootstrap(dataDir, cfg.AdminToken)
 	if err != nil {
@@ -100,6 +101,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 		AdminToken: boot.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF, TrustedProxies: cfg.TrustedProxies,
 		EagerStart: true, Registry: reg, Logger: log, PublicURL: cfg.PublicURL, AccessLog: cfg.AccessLog,
 		Keys: ring, CompressPayloads: cfg.EncryptionCompress, CodecToken: codecToken, CodecOrigins: codecOrigins,
+		AlertPolicy: alertPolicy(cfg),
 	})
 	ui := cfg.TemporalUIURL
 	if ui == "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/intakehq/intake/api"
 	"github.com/intakehq/intake/config"
 	"github.com/intakehq/intake/console"
+	"github.com/intakehq/intake/notify"
 	"github.com/intakehq/intake/store"
 	"github.com/intakehq/intake/worker"
 	prom "github.com/prometheus/client_golang/prometheus"
@@ -134,7 +135,8 @@ func runServe(ctx context.Context, cfg config.Config) error {
 	go ensureSearchAttributes(ctx, tc, cfg.TemporalNamespace, log)
 	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF, TrustedProxies: cfg.TrustedProxies,
 		Registry: reg, Logger: log, PublicURL: cfg.PublicURL, AccessLog: cfg.AccessLog,
-		Keys: ring, CompressPayloads: cfg.EncryptionCompress, CodecToken: cfg.CodecToken, CodecOrigins: cfg.CodecOrigins}
+		Keys: ring, CompressPayloads: cfg.EncryptionCompress, CodecToken: cfg.CodecToken, CodecOrigins: cfg.CodecOrigins,
+		AlertPolicy: alertPolicy(cfg)}
 	switch cfg.RedisURL {
 	case "":
 		return errors.New("INTAKE_REDIS_URL is required: rate limits must be shared by every API replica " +
@@ -224,7 +226,8 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 		}
 		defer stopOps()
 	}
-	w := worker.New(tc, worker.Deps{Store: st, StopTimeout: cfg.WorkerStopTimeout})
+	w := worker.New(tc, worker.Deps{Store: st, StopTimeout: cfg.WorkerStopTimeout, AlertPolicy: alertPolicy(cfg)})
+	go ensureAlertSchedule(ctx, tc, cfg.AlertsSweep, log)
 	log.Info("intake worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
 	stop := make(chan any)
 	go func() { <-ctx.Done(); close(stop) }()
@@ -241,6 +244,28 @@ func ensureSearchAttributes(ctx context.Context, tc client.Client, namespace str
 			return
 		}
 		log.Warn("search attributes not registered yet", "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// alertPolicy is which addresses alert channels may reach.
+func alertPolicy(cfg config.Config) notify.Policy {
+	return notify.Policy{AllowPrivate: cfg.AlertsAllowPrivate}
+}
+
+// ensureAlertSchedule creates the alerts Schedule in the background,
+// retrying until Temporal answers, like the search attributes.
+func ensureAlertSchedule(ctx context.Context, tc client.Client, every time.Duration, log *slog.Logger) {
+	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+		err := worker.EnsureAlertSchedule(ctx, tc, every)
+		if err == nil {
+			return
+		}
+		log.Warn("alerts schedule not set up yet", "error", err)
 		select {
 		case <-ctx.Done():
 			return

@@ -1,0 +1,202 @@
+// Package notify is intake's one outbound call: the notifications of
+// alerts, sent to the channels a project's admins add (a Slack-compatible
+// incoming webhook, or any HTTPS URL receiving JSON signed like Standard
+// Webhooks). It never calls a connected app. Addresses are checked when a
+// channel is saved and again at every connection, so a name that later
+// resolves to a private address reaches nothing inside the network.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Channel is where an alert's notifications go.
+type Channel struct {
+	Type   string `json:"type"`
+	URL    string `json:"url"`
+	Secret string `json:"secret,omitempty"`
+}
+
+// Channel types.
+const (
+	TypeWebhook = "webhook"
+	TypeSlack   = "slack"
+)
+
+// ErrRefused marks a channel whose address the policy refuses: trying
+// again cannot help.
+var ErrRefused = errors.New("the channel's address is refused")
+
+// secretPrefix starts a Standard Webhooks secret; the rest is base64.
+const secretPrefix = "whsec_"
+
+// NewSecret makes a Standard Webhooks signing secret.
+func NewSecret() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return secretPrefix + base64.StdEncoding.EncodeToString(b), nil
+}
+
+// secretKey is the HMAC key of a secret: the bytes a whsec_ secret
+// encodes, else the secret's own bytes.
+func secretKey(secret string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(secret, secretPrefix)
+	if !ok {
+		return []byte(secret), nil
+	}
+	key, err := base64.StdEncoding.DecodeString(rest)
+	if err != nil {
+		return nil, errors.New("a whsec_ secret must be base64 after its prefix")
+	}
+	return key, nil
+}
+
+// Sign returns the webhook-signature header of one message, as Standard
+// Webhooks defines it: v1, then the base64 HMAC-SHA256 of
+// "id.timestamp.body".
+func Sign(secret, msgID string, ts time.Time, body []byte) (string, error) {
+	key, err := secretKey(secret)
+	if err != nil {
+		return "", err
+	}
+	return "v1," + base64.StdEncoding.EncodeToString(mac(key, msgID, ts.Unix(), body)), nil
+}
+
+func mac(key []byte, msgID string, unix int64, body []byte) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte(msgID + "." + strconv.FormatInt(unix, 10) + "."))
+	h.Write(body)
+	return h.Sum(nil)
+}
+
+// Verify checks a received notification as a receiver would: its
+// timestamp within tolerance of now and one of its v1 signatures
+// matching, compared in constant time.
+func Verify(secret string, h http.Header, body []byte, now time.Time, tolerance time.Duration) error {
+	key, err := secretKey(secret)
+	if err != nil {
+		return err
+	}
+	unix, err := strconv.ParseInt(h.Get("webhook-timestamp"), 10, 64)
+	if err != nil {
+		return errors.New("no webhook-timestamp")
+	}
+	if d := now.Sub(time.Unix(unix, 0)); d > tolerance || d < -tolerance {
+		return errors.New("webhook-timestamp is too far from now")
+	}
+	want := mac(key, h.Get("webhook-id"), unix, body)
+	for _, sig := range strings.Fields(h.Get("webhook-signature")) {
+		v, b64, ok := strings.Cut(sig, ",")
+		if !ok || v != "v1" {
+			continue
+		}
+		got, err := base64.StdEncoding.DecodeString(b64)
+		if err == nil && hmac.Equal(got, want) {
+			return nil
+		}
+	}
+	return errors.New("no webhook-signature matches")
+}
+
+// Message is one notification. ID is its transition's, the same on every
+// attempt (the webhook-id), so a receiver tells a retry from a new one;
+// Body is what webhook channels get, Text what Slack shows.
+type Message struct {
+	ID   string
+	Time time.Time
+	Body []byte
+	Text string
+}
+
+// Sender posts notifications.
+type Sender struct {
+	Client    *http.Client
+	Policy    Policy
+	UserAgent string
+}
+
+// sendTimeout bounds one notification, connection included.
+const sendTimeout = 10 * time.Second
+
+// NewSender returns a Sender whose connections are checked against p as
+// they are made: no proxy, no redirects followed.
+func NewSender(p Policy) *Sender {
+	dialer := &net.Dialer{Timeout: sendTimeout, Control: func(_, address string, _ syscall.RawConn) error {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return err
+		}
+		ip := net.ParseIP(host)
+		if ip == nil {
+			return fmt.Errorf("%w: not an IP address", ErrRefused)
+		}
+		return p.checkIP(ip)
+	}}
+	transport := &http.Transport{Proxy: nil, DialContext: dialer.DialContext, TLSHandshakeTimeout: sendTimeout,
+		ResponseHeaderTimeout: sendTimeout, MaxIdleConns: 16, IdleConnTimeout: time.Minute}
+	return &Sender{Policy: p, UserAgent: "intake-alerts/1", Client: &http.Client{Transport: transport, Timeout: sendTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// Send posts m to ch. A 2xx answer is success; any other answer, a 3xx
+// included, is an error naming its status, and so is a failure to
+// connect. Errors never repeat the URL (a Slack URL is a secret).
+func (s *Sender) Send(ctx context.Context, ch Channel, m Message) error {
+	body := m.Body
+	if ch.Type == TypeSlack {
+		var err error
+		if body, err = json.Marshal(map[string]string{"text": m.Text}); err != nil {
+			return err
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ch.URL, bytes.NewReader(body))
+	if err != nil {
+		return errors.New("the channel's URL is not valid")
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", s.UserAgent)
+	if ch.Type == TypeWebhook {
+		now := time.Now()
+		req.Header.Set("webhook-id", m.ID)
+		req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+		if ch.Secret != "" {
+			sig, err := Sign(ch.Secret, m.ID, now, body)
+			if err != nil {
+				return err
+			}
+			req.Header.Set("webhook-signature", sig)
+		}
+	}
+	resp, err := s.Client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("post to the channel: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("the channel answered %d", resp.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,139 @@
+package notify
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/intakehq/intake"
+)
+
+// Policy says which addresses channels may reach. By default only public
+// ones over HTTPS: an alert channel must not become a way into the
+// network intake runs in (its metadata service, its database).
+type Policy struct {
+	// AllowPrivate also allows loopback, private and link-local
+	// addresses, and plain http (INTAKE_ALERTS_ALLOW_PRIVATE).
+	AllowPrivate bool
+}
+
+// maxURL bounds a channel's URL.
+const maxURL = 2048
+
+// lookupTimeout bounds the name lookup of a channel's check.
+const lookupTimeout = 5 * time.Second
+
+// notPublic are the ranges no channel may reach without AllowPrivate,
+// besides those net.IP classifies (loopback, private, link-local,
+// multicast, unspecified).
+var notPublic = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("64:ff9b::/96"),
+}
+
+// CheckChannel validates channel i as it is saved, naming the field
+// (channels[i].url, …) of what is wrong. Its host is resolved and every
+// address it has must be allowed.
+func (p Policy) CheckChannel(ctx context.Context, i int, ch Channel) error {
+	field := func(name string) string { return fmt.Sprintf("channels[%d].%s", i, name) }
+	if ch.Type != TypeWebhook && ch.Type != TypeSlack {
+		return intake.Invalid(field("type"), "a channel's type is %q or %q", TypeWebhook, TypeSlack)
+	}
+	u, err := url.Parse(ch.URL)
+	switch {
+	case len(ch.URL) > maxURL:
+		return intake.Invalid(field("url"), "the URL is longer than %d characters", maxURL)
+	case err != nil || !u.IsAbs() || u.Hostname() == "":
+		return intake.Invalid(field("url"), "the URL must be absolute, such as https://hooks.example.com/alerts")
+	case u.User != nil:
+		return intake.Invalid(field("url"), "the URL may not carry a user or password")
+	case u.Scheme == "http" && !p.AllowPrivate:
+		return intake.Invalid(field("url"), "the URL must be https (http only with INTAKE_ALERTS_ALLOW_PRIVATE=true)")
+	case u.Scheme != "https" && u.Scheme != "http":
+		return intake.Invalid(field("url"), "the URL must be https")
+	}
+	if err := p.checkHost(ctx, u.Hostname()); err != nil {
+		return intake.Invalid(field("url"), "%v", err)
+	}
+	return checkSecret(field("secret"), ch)
+}
+
+func (p Policy) checkHost(ctx context.Context, host string) error {
+	if ip := net.ParseIP(host); ip != nil {
+		return p.checkIP(ip)
+	}
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil || len(addrs) == 0 {
+		return fmt.Errorf("the URL's host does not resolve")
+	}
+	for _, a := range addrs {
+		if err := p.checkIP(a.IP); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkIP refuses an address that is not public, unless allowed. The
+// error names the kind of address, never the address.
+func (p Policy) checkIP(ip net.IP) error {
+	if p.AllowPrivate {
+		return nil
+	}
+	kind := ""
+	addr, _ := netip.AddrFromSlice(ip)
+	addr = addr.Unmap()
+	switch {
+	case ip.IsLoopback() || addr.IsLoopback():
+		kind = "a loopback"
+	case ip.IsPrivate() || addr.IsPrivate():
+		kind = "a private"
+	case ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || addr.IsLinkLocalUnicast():
+		kind = "a link-local"
+	case ip.IsUnspecified() || addr.IsUnspecified():
+		kind = "an unspecified"
+	case ip.IsMulticast() || addr.IsMulticast():
+		kind = "a multicast"
+	default:
+		for _, pre := range notPublic {
+			if pre.Contains(addr) {
+				kind = "a reserved"
+			}
+		}
+	}
+	if kind == "" {
+		return nil
+	}
+	return fmt.Errorf("%w: the channel's host is %s address; set INTAKE_ALERTS_ALLOW_PRIVATE=true to allow it", ErrRefused, kind)
+}
+
+func checkSecret(field string, ch Channel) error {
+	if ch.Secret == "" {
+		return nil
+	}
+	if ch.Type == TypeSlack {
+		return intake.Invalid(field, "a slack channel takes no secret: its URL is its credential")
+	}
+	if rest, ok := strings.CutPrefix(ch.Secret, secretPrefix); ok {
+		key, err := base64.StdEncoding.DecodeString(rest)
+		if err != nil || len(key) < 24 || len(key) > 64 {
+			return intake.Invalid(field, "a whsec_ secret is base64 of 24 to 64 bytes after its prefix")
+		}
+		return nil
+	}
+	if len(ch.Secret) < 16 || len(ch.Secret) > 256 {
+		return intake.Invalid(field, "a secret has 16 to 256 characters, or is whsec_ and base64")
+	}
+	return nil
+}

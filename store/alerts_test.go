@@ -1,0 +1,175 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/encryption"
+	"github.com/intakehq/intake/mapping"
+	"github.com/intakehq/intake/store"
+)
+
+// firedLog collects what the store reports as committed transitions.
+type firedLog struct {
+	mu   sync.Mutex
+	refs []store.AlertEventRef
+}
+
+func (l *firedLog) fired(_ context.Context, refs []store.AlertEventRef) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.refs = append(l.refs, refs...)
+}
+
+func (l *firedLog) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.refs)
+}
+
+func (f fixture) alerting(t *testing.T) *firedLog {
+	t.Helper()
+	log := &firedLog{}
+	f.st.UseAlerts(store.Alerting{Conditions: mapping.NewConditions(16), Fired: log.fired})
+	return log
+}
+
+func (f fixture) alert(t *testing.T, a store.Alert) store.Alert {
+	t.Helper()
+	a.ID, a.ProjectID, a.MetricID, a.Enabled, a.Channels = intake.NewID("al"), f.project.ID, f.metric.ID, true, `[]`
+	if a.Name == "" {
+		a.Name = "test"
+	}
+	if err := f.st.CreateAlert(context.Background(), &a); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func (f fixture) events(t *testing.T, alertID string) []store.AlertEvent {
+	t.Helper()
+	evs, _, err := f.st.ListAlertEvents(context.Background(), f.project.ID, alertID, store.Page{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+// TestAlertFiresOnceAndResolvesOnce: values below the threshold fire the
+// alert once, more of them keep it firing without an event, and a value
+// back above resolves it once; each transition is reported after commit
+// with the value that caused it.
+func TestAlertFiresOnceAndResolvesOnce(t *testing.T) {
+	f := newFixture(t)
+	log := f.alerting(t)
+	a := f.alert(t, store.Alert{Condition: "value < 1000"})
+	now := time.Now()
+	for i, v := range []float64{5000, 900, 800, 700, 1200, 1300} {
+		if _, err := f.applyMetric(f.call(intake.NewID("ing")), update(f.metric.Key, v, now.Add(time.Duration(i)*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs := f.events(t, a.ID)
+	if len(evs) != 2 || log.len() != 2 {
+		t.Fatalf("events %+v, reported %d; want one firing and one resolved", evs, log.len())
+	}
+	resolved, fired := evs[0], evs[1] // newest first
+	if fired.State != intake.AlertFiring || *fired.Value != 900 || *fired.Previous != 5000 || fired.CallID == "" {
+		t.Fatalf("firing event %+v", fired)
+	}
+	if resolved.State != intake.AlertOK || *resolved.Value != 1200 {
+		t.Fatalf("resolved event %+v", resolved)
+	}
+	got, err := f.st.GetAlert(context.Background(), f.project.ID, a.ID)
+	if err != nil || got.State != intake.AlertOK || *got.LastValue != 1300 {
+		t.Fatalf("alert after: %+v, %v", got, err)
+	}
+}
+
+// TestAlertDeltaAndFor: delta_pct compares with the value before; a
+// condition with For fires only when a sweep finds it held that long.
+func TestAlertDeltaAndFor(t *testing.T) {
+	f := newFixture(t)
+	f.alerting(t)
+	drop := f.alert(t, store.Alert{Condition: "delta_pct <= -20"})
+	held := f.alert(t, store.Alert{Condition: "value > 0", For: 1})
+	now := time.Now()
+	for i, v := range []float64{100, 90, 60} {
+		if _, err := f.applyMetric(f.call(intake.NewID("ing")), update(f.metric.Key, v, now.Add(time.Duration(i)*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if evs := f.events(t, drop.ID); len(evs) != 1 || *evs[0].Value != 60 {
+		t.Fatalf("delta alert events %+v: want one, at 60 (-33%%)", evs)
+	}
+	if evs := f.events(t, held.ID); len(evs) != 0 {
+		t.Fatalf("the held alert fired before its For: %+v", evs)
+	}
+	refs, err := f.st.SweepAlerts(context.Background(), time.Now().Add(2*time.Second), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if evs := f.events(t, held.ID); len(evs) != 1 || evs[0].State != intake.AlertFiring || len(refs) != 1 {
+		t.Fatalf("after the sweep: events %+v, refs %+v", evs, refs)
+	}
+}
+
+// TestStaleAlert: a sweep fires a metric without a point past
+// stale_after, once; the next point resolves it. A sweep also returns
+// transitions whose notifications are still due once they are older
+// than the grace.
+func TestStaleAlert(t *testing.T) {
+	f := newFixture(t)
+	log := f.alerting(t)
+	a := f.alert(t, store.Alert{StaleAfter: 60})
+	ctx := context.Background()
+	if refs, err := f.st.SweepAlerts(ctx, time.Now(), time.Hour); err != nil || len(refs) != 0 {
+		t.Fatalf("a fresh alert swept: %v %v", refs, err)
+	}
+	later := time.Now().Add(2 * time.Minute)
+	for range 2 {
+		if _, err := f.st.SweepAlerts(ctx, later, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if evs := f.events(t, a.ID); len(evs) != 1 || evs[0].State != intake.AlertFiring {
+		t.Fatalf("stale events %+v", evs)
+	}
+	if _, err := f.applyMetric(f.call(intake.NewID("ing")), update(f.metric.Key, 1, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	evs := f.events(t, a.ID)
+	if len(evs) != 2 || evs[0].State != intake.AlertOK || log.len() != 1 {
+		t.Fatalf("after a point: events %+v, reported by applies %d", evs, log.len())
+	}
+	soon := time.Now().Add(30 * time.Second) // the metric is not stale again yet
+	refs, err := f.st.SweepAlerts(ctx, soon, 10*time.Second)
+	if err != nil || len(refs) != 2 {
+		t.Fatalf("undelivered transitions: %v %v", refs, err)
+	}
+	if err := f.st.FinishDelivery(ctx, refs[0], nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if refs, _ = f.st.SweepAlerts(ctx, soon, 10*time.Second); len(refs) != 1 {
+		t.Fatalf("a delivered transition is still due: %v", refs)
+	}
+}
+
+// TestAlertChannelsAreSealed: channels hold secrets (a Slack URL is one);
+// with keys they are sealed in the row and read back whole.
+func TestAlertChannelsAreSealed(t *testing.T) {
+	f := newFixture(t)
+	f.st.UseKeys(keyring(t, newKey(t, "k1")))
+	a := f.alert(t, store.Alert{Condition: "value < 1"})
+	raw, err := f.st.RawChannels(context.Background(), a.ID)
+	if err != nil || encryption.SealedWith([]byte(raw)) != "k1" {
+		t.Fatalf("channels stored as %q (%v)", raw, err)
+	}
+	got, err := f.st.GetAlert(context.Background(), f.project.ID, a.ID)
+	if err != nil || got.Channels != "[]" {
+		t.Fatalf("read back %q, %v", got.Channels, err)
+	}
+}
