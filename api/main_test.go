@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/api"
-	"github.com/intakehq/intake/notify"
 	"github.com/intakehq/intake/devserver"
+	"github.com/intakehq/intake/notify"
 	"github.com/intakehq/intake/store"
 	"github.com/intakehq/intake/store/storetest"
 	"github.com/intakehq/intake/worker"
