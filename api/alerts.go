@@ -71,11 +71,12 @@ func duration(d time.Duration) string {
 	if d <= 0 {
 		return ""
 	}
-	s := d.String()
-	for _, zero := range []string{"0s", "0m"} {
-		if strings.HasSuffix(s, zero) && len(s) > 2 {
-			s = strings.TrimSuffix(s, zero)
-		}
+	s := d.String() // 6h0m0s
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
 }
@@ -113,27 +114,23 @@ func parseDuration(o object, name string, min, max time.Duration) (time.Duration
 	return d, true, nil
 }
 
-// alertEdit is what a create or a change sets, as read from the body.
+// alertEdit is what a create or a change sets, read from the body. What
+// needs the database or the network (the metric, the channels' hosts) is
+// read first, by readAlert, outside the transaction that applies it: on
+// SQLite the transaction holds the one connection.
 type alertEdit struct {
 	o        object
+	create   bool
 	metric   *store.Metric
-	channels []channelJSON // secrets made here, shown once
+	channels *string
+	shown    []channelJSON // secrets made here, shown once
 }
 
-// parseAlertFields reads the fields present in o into a; create says
-// which are required.
-func (s *Server) parseAlertFields(c *fiber.Ctx, o object, a *store.Alert, create bool) (alertEdit, error) {
-	e := alertEdit{o: o}
+// readAlert reads and checks the body of a create (every field required
+// that has no default) or a change.
+func (s *Server) readAlert(c *fiber.Ctx, o object, create bool) (alertEdit, error) {
+	e := alertEdit{o: o, create: create}
 	ctx, project := c.UserContext(), principal(c).ProjectID
-	name, err := o.str("name", 200)
-	if err != nil {
-		return e, err
-	}
-	if name != "" {
-		a.Name = name
-	} else if create {
-		return e, intake.Invalid("name", "name is required")
-	}
 	ref, err := o.str("metric", 200)
 	if err != nil {
 		return e, err
@@ -149,24 +146,55 @@ func (s *Server) parseAlertFields(c *fiber.Ctx, o object, a *store.Alert, create
 		if err != nil {
 			return e, err
 		}
-		a.MetricID, e.metric = m.ID, &m
-	}
-	if err := readCondition(o, a); err != nil {
-		return e, err
-	}
-	if raw, ok := o["enabled"]; ok && !isNull(raw) {
-		if err := json.Unmarshal(raw, &a.Enabled); err != nil {
-			return e, intake.Invalid("enabled", "enabled must be true or false")
-		}
+		e.metric = &m
 	}
 	if raw, ok := o["channels"]; ok || create {
 		chs, shown, err := s.readChannels(ctx, raw)
 		if err != nil {
 			return e, err
 		}
-		a.Channels, e.channels = chs, shown
+		e.channels, e.shown = &chs, shown
 	}
 	return e, nil
+}
+
+// apply sets what the body gives on a, checking the fields that depend on
+// what a already is (a condition alert given stale_after, say).
+func (e alertEdit) apply(a *store.Alert) error {
+	name, err := e.o.str("name", 200)
+	if err != nil {
+		return err
+	}
+	if name != "" {
+		a.Name = name
+	} else if e.create {
+		return intake.Invalid("name", "name is required")
+	}
+	if e.metric != nil {
+		a.MetricID = e.metric.ID
+	}
+	if e.channels != nil {
+		a.Channels = *e.channels
+	}
+	if raw, ok := e.o["enabled"]; ok && !isNull(raw) {
+		if err := json.Unmarshal(raw, &a.Enabled); err != nil {
+			return intake.Invalid("enabled", "enabled must be true or false")
+		}
+	}
+	if !e.create && !e.o.has("condition", "for", "stale_after") {
+		return nil
+	}
+	return readCondition(e.o, a)
+}
+
+// has reports whether o gives any of names.
+func (o object) has(names ...string) bool {
+	for _, n := range names {
+		if raw, ok := o[n]; ok && !isNull(raw) {
+			return true
+		}
+	}
+	return false
 }
 
 // readCondition reads condition, for and stale_after: an alert watches a
@@ -245,16 +273,19 @@ func (s *Server) createAlert(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	a := store.Alert{ID: intake.NewID("al"), ProjectID: principal(c).ProjectID, Enabled: true}
-	e, err := s.parseAlertFields(c, o, &a, true)
+	e, err := s.readAlert(c, o, true)
 	if err != nil {
+		return err
+	}
+	a := store.Alert{ID: intake.NewID("al"), ProjectID: principal(c).ProjectID, Enabled: true}
+	if err := e.apply(&a); err != nil {
 		return err
 	}
 	if err := s.store.CreateAlert(c.UserContext(), &a); err != nil {
 		return err
 	}
 	out := showAlert(a, e.metric.Key)
-	out.Channels = e.channels
+	out.Channels = e.shown
 	return c.Status(fiber.StatusCreated).JSON(out)
 }
 
@@ -287,18 +318,17 @@ func (s *Server) updateAlert(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var e alertEdit
-	a, err := s.store.UpdateAlert(c.UserContext(), principal(c).ProjectID, c.Params("id"), func(a *store.Alert) error {
-		var err error
-		e, err = s.parseAlertFields(c, o, a, false)
+	e, err := s.readAlert(c, o, false)
+	if err != nil {
 		return err
-	})
+	}
+	a, err := s.store.UpdateAlert(c.UserContext(), principal(c).ProjectID, c.Params("id"), e.apply)
 	if err != nil {
 		return err
 	}
 	out := showAlert(a, s.alertMetricKey(c.UserContext(), a))
-	if e.channels != nil {
-		out.Channels = e.channels
+	if e.shown != nil {
+		out.Channels = e.shown
 	}
 	return c.JSON(out)
 }

@@ -267,6 +267,24 @@ func TestAlertPatchAndDelete(t *testing.T) {
 	if res.body["enabled"] != false || res.str("condition") != "value < 10" || res.str("for") != "5m" {
 		t.Fatalf("patched %s", res.raw)
 	}
+	// A change of metric is looked up before the change is written (on
+	// SQLite, inside it there is no second connection).
+	want(t, do(t, "POST", "/api/admin/metrics", p.adminKey, map[string]any{"key": "mrr", "name": "MRR", "unit": "USD"}), 201)
+	res = do(t, "PATCH", "/api/admin/alerts/"+id, p.adminKey, map[string]any{"metric": "mrr", "for": "10m"})
+	want(t, res, 200)
+	if res.str("metric") != "mrr" || res.str("for") != "10m" || res.str("condition") != "value < 10" {
+		t.Fatalf("patched %s", res.raw)
+	}
+	// Given stale_after, a condition alert becomes a staleness one: its
+	// condition and for go; for alone is refused on it.
+	res = do(t, "PATCH", "/api/admin/alerts/"+id, p.adminKey, map[string]any{"stale_after": "1h"})
+	want(t, res, 200)
+	if res.str("stale_after") != "1h" || res.str("condition") != "" || res.str("for") != "" {
+		t.Fatalf("switched to staleness: %s", res.raw)
+	}
+	want(t, do(t, "PATCH", "/api/admin/alerts/"+id, p.adminKey, map[string]any{"for": "5m"}), 400)
+	res = do(t, "PATCH", "/api/admin/alerts/"+id, p.adminKey, map[string]any{"metric": "revenue", "condition": "value < 0"})
+	want(t, res, 200)
 	push(t, p, 1) // disabled: nothing fires
 	list := do(t, "GET", "/api/admin/alerts", p.adminKey, nil)
 	if data, _ := list.body["data"].([]any); len(data) != 1 || data[0].(map[string]any)["state"] != "ok" {

@@ -47,6 +47,7 @@ type Store interface {
 	ListInbox(ctx context.Context, projectID string, f store.InboxFilter, p store.Page) ([]store.InboxItem, string, error)
 	GetInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
 	DismissInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
+	alertStore
 }
 
 // Options configure the console.
@@ -106,6 +107,8 @@ func Mount(app *fiber.App, o Options) {
 	g.Get("/inbox", k.require, k.project, k.inbox)
 	g.Get("/inbox/:id", k.require, k.project, k.item)
 	g.Post("/inbox/:id/dismiss", k.require, k.project, readForm, k.checkCSRF, k.dismiss)
+	g.Get("/alerts", k.require, k.project, k.alerts)
+	g.Get("/alerts/:id", k.require, k.project, k.alert)
 }
 
 // securityHeaders: no script at all, nothing from elsewhere, no framing,
@@ -172,6 +175,9 @@ type view struct {
 	Next     string
 	Items    []itemRow
 	Item     *itemRow
+	Alerts   []alertRow
+	Alert    *alertRow
+	Events   []eventRow
 }
 
 func render(c *fiber.Ctx, status int, name string, v view) error {
@@ -289,7 +295,11 @@ func (k *console) logout(c *fiber.Ctx) error {
 	return c.Redirect("/console/login", fiber.StatusSeeOther)
 }
 
-type metricRow struct{ Name, Key, Display, Updated string }
+type metricRow struct {
+	Name, Key, Display, Updated string
+	// Firing: an alert on the metric is firing.
+	Firing bool
+}
 
 type projectRow struct{ Name, ID, Limit, Created string }
 
@@ -321,12 +331,17 @@ func (k *console) overview(c *fiber.Ctx) error {
 	if v.Calls, _, err = k.callRows(ctx, sess.ProjectID, store.CallFilter{}, store.Page{Limit: 10}); err != nil {
 		return err
 	}
+	firing, err := k.o.Store.FiringMetrics(ctx, sess.ProjectID)
+	if err != nil {
+		return err
+	}
 	for _, m := range rows {
 		updated := "never"
 		if m.ValueAt != nil {
 			updated = m.ValueAt.UTC().Format(time.DateTime)
 		}
-		v.Metrics = append(v.Metrics, metricRow{Name: m.Name, Key: m.Key, Display: intake.FormatValue(m.Value, m.Unit), Updated: updated})
+		v.Metrics = append(v.Metrics, metricRow{Name: m.Name, Key: m.Key, Display: intake.FormatValue(m.Value, m.Unit), Updated: updated,
+			Firing: firing[m.ID]})
 	}
 	return render(c, fiber.StatusOK, "overview.html", v)
 }

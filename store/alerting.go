@@ -40,9 +40,10 @@ func (s *Store) fired(ctx context.Context, events []AlertEventRef) {
 	}
 }
 
-// errNoConditions: alerts exist but this store cannot evaluate them. It
-// is nobody's input error, so the call is retried, not failed.
-var errNoConditions = intake.Errorf(intake.ErrInternal, "this process evaluates no alert conditions (store.UseAlerts)")
+// errNoConditions: alerts exist but this process cannot evaluate them (a
+// wiring mistake). It is nobody's input error: the calls wait and retry,
+// as for a database that is down, rather than fail.
+var errNoConditions = intake.Errorf(intake.ErrUnavailable, "this process evaluates no alert conditions (store.UseAlerts)")
 
 // alertsOf returns the enabled alerts on metric m, read once per
 // transaction. The metric's row is locked (PostgreSQL) by the update

@@ -142,11 +142,9 @@ func (s *Store) UpdateAlert(ctx context.Context, projectID, id string, edit func
 		}
 		if !a.Enabled || a.Condition != before.Condition || a.MetricID != before.MetricID ||
 			a.StaleAfter != before.StaleAfter || a.For != before.For {
+			// Staleness counts again from now, too.
 			now := time.Now().UTC()
-			a.State, a.PendingSince, a.LastError = intake.AlertOK, nil, ""
-			if a.Enabled && !before.Enabled || a.MetricID != before.MetricID {
-				a.SeenAt = &now
-			}
+			a.State, a.PendingSince, a.LastError, a.SeenAt = intake.AlertOK, nil, "", &now
 		}
 		if err := s.sealChannels(&a); err != nil {
 			return err

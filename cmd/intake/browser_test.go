@@ -5,9 +5,13 @@ package main_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,7 +98,7 @@ func TestDevUIShowsDecodedPayloads(t *testing.T) {
 // value, in a browser that runs the page under its CSP.
 func TestConsoleSignInInABrowser(t *testing.T) {
 	ctx, closeBrowser := browser(t)
-	d := startDev(t, "--data-dir", filepath.Join(t.TempDir(), "data"))
+	d := startDev(t, "--data-dir", filepath.Join(t.TempDir(), "data"), "--alerts-allow-private=true")
 	if code, body := send(t, "POST", d.api+"/api/admin/metrics", d.adminKey, `{"key":"revenue","name":"Revenue","unit":"USD"}`); code != 201 {
 		t.Fatalf("create metric: %d %s", code, body)
 	}
@@ -135,6 +139,39 @@ func TestConsoleSignInInABrowser(t *testing.T) {
 	}
 	if shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("pre.payload").innerText.includes("ann@example.com")`)); err != nil || !shown {
 		t.Fatalf("the item's page does not show its payload: %v", err)
+	}
+	// An alert fires on a push: its channel is notified (by intake dev's
+	// worker), and the console shows it firing.
+	notified := make(chan string, 4)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		notified <- string(body)
+	}))
+	defer receiver.Close()
+	alert := fmt.Sprintf(`{"name":"Revenue floor","metric":"revenue","condition":"value < 10000","channels":[{"type":"webhook","url":%q}]}`, receiver.URL)
+	if code, body := send(t, "POST", d.api+"/api/admin/alerts", d.adminKey, alert); code != 201 {
+		t.Fatalf("create alert: %d %s", code, body)
+	}
+	if code, body := send(t, "POST", d.api+"/api/ingest/metric", d.adminKey, `{"metric":"revenue","value":5000}`); code != 200 {
+		t.Fatalf("push: %d %s", code, body)
+	}
+	select {
+	case body := <-notified:
+		if !strings.Contains(body, `"alert.firing"`) {
+			t.Fatalf("notification %s", body)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the alert's channel was not notified")
+	}
+	err = chromedp.Do(ctx, chromedp.Navigate(d.api+"/console/alerts"), chromedp.WaitVisible(chromedp.CSS("span.status-failed")))
+	screenshot(t, ctx, "console-alerts")
+	if err != nil {
+		t.Fatalf("the alerts page does not show the alert firing: %v", err)
+	}
+	err = chromedp.Do(ctx, chromedp.Navigate(d.api+"/console"), chromedp.WaitVisible(chromedp.CSS("a.status-failed")))
+	screenshot(t, ctx, "console-overview-firing")
+	if err != nil {
+		t.Fatalf("the overview does not mark the firing metric: %v", err)
 	}
 	closeBrowser()
 	d.stop(t)
