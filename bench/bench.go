@@ -36,6 +36,10 @@ type Options struct {
 	Verify bool
 	// NoBare skips the bare baseline (overload runs).
 	NoBare bool
+	// Alerts is how many alerts watch the bench's metric: each is
+	// evaluated on every point and never fires (value < 0), the cost
+	// every call pays when a metric is watched.
+	Alerts int
 }
 
 // Result is one kind's figures.

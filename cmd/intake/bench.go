@@ -29,6 +29,7 @@ func benchFlags(o *bench.Options) func(*flag.FlagSet) {
 		fs.BoolVar(&o.Eager, "eager", true, "bench: start bare workflows eagerly, as intake dev does (false against intake serve)")
 		fs.Float64Var(&o.Rate, "rate", 0, "bench: pace calls to this many per second (0: as fast as answered)")
 		fs.IntVar(&o.KeyLimit, "key-limit", 1_000_000, "bench: requests per minute of the bench's own key; past it 429")
+		fs.IntVar(&o.Alerts, "alerts", 0, "bench: alerts watching the bench's metric, evaluated on every point (they never fire)")
 		fs.BoolVar(&o.NoBare, "no-bare", false, "bench: skip the bare baseline (overload runs)")
 		fs.BoolVar(&o.Verify, "verify", false, "bench: after each kind, poll every accepted call until done, count the lost "+
 			"and report applied/s from each call's own completion time")
