@@ -187,6 +187,9 @@ func notice(n store.AlertNotice) (notify.Message, error) {
 	if n.Event.State == intake.AlertOK {
 		verb = "is resolved"
 	}
-	text := fmt.Sprintf("Alert %q %s: %s is %s (%s)", n.Alert.Name, verb, n.Metric.Name, body.Metric.FormattedValue, n.Event.Reason)
+	text := fmt.Sprintf("Alert %q %s: %s is %s", n.Alert.Name, verb, n.Metric.Name, body.Metric.FormattedValue)
+	if n.Event.Reason != "" {
+		text += " (" + n.Event.Reason + ")"
+	}
 	return notify.Message{ID: n.Event.ID, Time: n.Event.At, Body: raw, Text: text}, nil
 }

@@ -49,6 +49,9 @@ var errNoConditions = intake.Errorf(intake.ErrUnavailable, "this process evaluat
 // transaction. The metric's row is locked (PostgreSQL) by the update
 // that led here, which serialises the alerts' changes too.
 func (t *Tx) alertsOf(m *Metric) []*Alert {
+	if m.Alerts == 0 {
+		return nil
+	}
 	if as, ok := t.alerts[m.ID]; ok {
 		return as
 	}
@@ -63,6 +66,21 @@ func (t *Tx) alertsOf(m *Metric) []*Alert {
 	}
 	t.alerts[m.ID] = as
 	return as
+}
+
+// recountAlerts sets the Alerts count of metrics, in the transaction
+// that changed their alerts.
+func recountAlerts(tx *gorm.DB, metricIDs ...string) error {
+	for _, id := range metricIDs {
+		if id == "" {
+			continue
+		}
+		n := tx.Model(&Alert{}).Select("COUNT(*)").Where("metric_id = ? AND enabled = ?", id, true)
+		if err := tx.Model(&Metric{}).Where("id = ?", id).UpdateColumn("alerts", n).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setErr keeps the first error of work done where no error can be

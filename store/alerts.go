@@ -93,7 +93,13 @@ func (s *Store) CreateAlert(ctx context.Context, a *Alert) error {
 	if err := s.sealChannels(a); err != nil {
 		return err
 	}
-	if err := s.db.WithContext(ctx).Create(a).Error; err != nil {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(a).Error; err != nil {
+			return err
+		}
+		return recountAlerts(tx, a.MetricID)
+	})
+	if err != nil {
 		return err
 	}
 	return s.openChannels(a)
@@ -149,7 +155,13 @@ func (s *Store) UpdateAlert(ctx context.Context, projectID, id string, edit func
 		if err := s.sealChannels(&a); err != nil {
 			return err
 		}
-		return tx.Save(&a).Error
+		if err := tx.Save(&a).Error; err != nil {
+			return err
+		}
+		if a.MetricID != before.MetricID {
+			return recountAlerts(tx, before.MetricID, a.MetricID)
+		}
+		return recountAlerts(tx, a.MetricID)
 	})
 	if err != nil {
 		return a, err
@@ -160,12 +172,15 @@ func (s *Store) UpdateAlert(ctx context.Context, projectID, id string, edit func
 // DeleteAlert removes a project's alert and its events.
 func (s *Store) DeleteAlert(ctx context.Context, projectID, id string) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Where("project_id = ? AND id = ?", projectID, id).Delete(&Alert{})
-		if res.Error != nil {
-			return res.Error
+		var a Alert
+		if err := tx.Select("id", "metric_id").Where("project_id = ? AND id = ?", projectID, id).Take(&a).Error; err != nil {
+			return notFound(err, "alert")
 		}
-		if res.RowsAffected == 0 {
-			return intake.Errorf(intake.ErrNotFound, "alert not found")
+		if err := tx.Delete(&Alert{}, "id = ?", id).Error; err != nil {
+			return err
+		}
+		if err := recountAlerts(tx, a.MetricID); err != nil {
+			return err
 		}
 		events := tx.Model(&AlertEvent{}).Select("id").Where("alert_id = ?", id)
 		if err := tx.Where("event_id IN (?)", events).Delete(&AlertDelivery{}).Error; err != nil {

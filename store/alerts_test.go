@@ -173,3 +173,41 @@ func TestAlertChannelsAreSealed(t *testing.T) {
 		t.Fatalf("read back %q, %v", got.Channels, err)
 	}
 }
+
+// TestDisabledAlertIsNotEvaluated: a disabled or deleted alert sees no
+// point; enabled again, it does.
+func TestDisabledAlertIsNotEvaluated(t *testing.T) {
+	f := newFixture(t)
+	f.alerting(t)
+	ctx := context.Background()
+	a := f.alert(t, store.Alert{Condition: "value < 10"})
+	set := func(enabled bool) {
+		t.Helper()
+		if _, err := f.st.UpdateAlert(ctx, f.project.ID, a.ID, func(a *store.Alert) error { a.Enabled = enabled; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	push := func(v float64) {
+		t.Helper()
+		if _, err := f.applyMetric(f.call(intake.NewID("ing")), update(f.metric.Key, v, time.Now())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(false)
+	push(1)
+	if evs := f.events(t, a.ID); len(evs) != 0 {
+		t.Fatalf("a disabled alert fired: %+v", evs)
+	}
+	set(true)
+	push(2)
+	if evs := f.events(t, a.ID); len(evs) != 1 {
+		t.Fatalf("an enabled alert did not fire: %+v", evs)
+	}
+	if err := f.st.DeleteAlert(ctx, f.project.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	push(20)
+	if m, err := f.st.GetMetric(ctx, f.project.ID, f.metric.ID); err != nil || m.Alerts != 0 || m.Value != 20 {
+		t.Fatalf("after the delete: %+v %v", m, err)
+	}
+}

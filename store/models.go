@@ -86,8 +86,12 @@ type Metric struct {
 	Unit      string     `gorm:"size:20" json:"unit"`
 	Value     float64    `gorm:"not null;default:0" json:"value"`
 	ValueAt   *time.Time `json:"value_at"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	// Alerts counts the enabled alerts watching the metric, kept with
+	// them, so a point of an unwatched metric (most) costs no look for
+	// alerts: the row it already reads says so.
+	Alerts    int       `gorm:"not null;default:0" json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // MetricPoint is one update of a metric, kept as its history. CallID and Seq

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -77,10 +78,15 @@ func notifyAlert(t *testing.T, st *alertStore, p notify.Policy) error {
 func TestNotifyAlertRetriesOnlyWhatFailed(t *testing.T) {
 	var mu sync.Mutex
 	hits := map[string]int{}
+	var slack string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
 		hits[r.URL.Path]++
+		if r.URL.Path == "/flaky" {
+			body, _ := io.ReadAll(r.Body)
+			slack = string(body)
+		}
 		if r.URL.Path == "/flaky" && hits["/flaky"] < 3 {
 			w.WriteHeader(503)
 		}
@@ -93,6 +99,9 @@ func TestNotifyAlertRetriesOnlyWhatFailed(t *testing.T) {
 	}
 	if hits["/ok"] != 1 || hits["/flaky"] != 3 || len(st.finished) != 1 || st.finished[0] != "" {
 		t.Fatalf("hits %v, finished %q", hits, st.finished)
+	}
+	if want := `{"text":"Alert \"Revenue\" is firing: Revenue is $900.00"}`; slack != want {
+		t.Fatalf("the slack channel got %s, want %s", slack, want)
 	}
 }
 
