@@ -136,3 +136,26 @@ func TestMemoryCounterKeepsItsOwnKeys(t *testing.T) {
 		t.Fatalf("the first client's count is %d after its buffer was reused", n)
 	}
 }
+
+// TestMemoryCounterKeepsItsKeysAcrossHits: a key given as a Fiber string (bytes
+// the next request overwrites) is copied on every hit. A second hit used
+// to store the caller's bytes: the runtime replaces a string key already
+// in a map with the one assigned, so the count moved to whatever the
+// buffer said next.
+func TestMemoryCounterKeepsItsKeysAcrossHits(t *testing.T) {
+	m := newMemoryCounter()
+	buf := []byte("198.51.100.1")
+	key := unsafe.String(&buf[0], len(buf))
+	for range 2 {
+		if _, _, err := m.Hit(context.Background(), key, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copy(buf, "198.51.100.2") // the next request reuses the buffer
+	if n, _ := m.count("198.51.100.1"); n != 2 {
+		t.Fatalf("the first client's count is %d, want 2", n)
+	}
+	if n, _ := m.count("198.51.100.2"); n != 0 {
+		t.Fatalf("another client has a count of %d", n)
+	}
+}

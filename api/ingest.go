@@ -210,6 +210,8 @@ func (s *Server) process(c *fiber.Ctx, call intake.Call, edit func(map[string]an
 		// A started call is durable: whatever kept its outcome (the wait
 		// ran out, the workflow is still retrying) it is answered 202,
 		// never a 5xx that a caller would retry into a second call.
+		// Location is where its outcome will be.
+		c.Location("/api/ingest/" + call.IngestID)
 		return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"ok": true, "accepted": true, "ingest_id": call.IngestID})
 	}
 	if o.Stored {

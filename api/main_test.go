@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,8 @@ var e2e struct {
 	store    *store.Store
 	base     string
 	token    string
+	// spec checks every exchange of call against openapi.json.
+	spec *conformance
 }
 
 const adminToken = "it_e2e_instance_token_0123456789"
@@ -84,9 +87,16 @@ func runMain(m *testing.M) int {
 		return fatal(err)
 	}
 	defer stop()
-	e2e.temporal, e2e.store, e2e.base, e2e.token = tc, st, base, adminToken
+	spec, err := loadConformance()
+	if err != nil {
+		return fatal(err)
+	}
+	e2e.temporal, e2e.store, e2e.base, e2e.token, e2e.spec = tc, st, base, adminToken, spec
 	fmt.Printf("end-to-end tests on %s\n", storetest.Dialect())
-	return m.Run()
+	code := m.Run()
+	fmt.Printf("OpenAPI: the traffic of %d operations was checked against the document (%s)\n", len(spec.checked()),
+		strings.Join(spec.checked(), ", "))
+	return code
 }
 
 // fuzzing reports whether this run fuzzes, in the coordinator or a worker.
@@ -146,19 +156,23 @@ func (r response) str(key string) string {
 // given as name, value pairs.
 func call(t *testing.T, base, method, path, token string, body any, headers ...string) response {
 	t.Helper()
-	var rd io.Reader
+	var sent []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = bytes.NewBufferString(b)
+		sent = []byte(b)
 	case []byte:
-		rd = bytes.NewReader(b)
+		sent = b
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rd = bytes.NewReader(raw)
+		sent = raw
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(sent)
 	}
 	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {
@@ -179,6 +193,9 @@ func call(t *testing.T, base, method, path, token string, body any, headers ...s
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if e2e.spec != nil && !skipConformance(req.URL.Path) {
+		e2e.spec.check(t, req, sent, resp, raw)
 	}
 	out := response{status: resp.StatusCode, header: resp.Header, raw: raw}
 	_ = json.Unmarshal(raw, &out.body)

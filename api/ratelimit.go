@@ -142,12 +142,13 @@ func (m *memoryCounter) Hit(_ context.Context, key string, window time.Duration)
 		}
 		m.swept = now
 	}
-	w, known := m.windows[key]
-	if !known {
-		// A key can be a Fiber string (a client address read from
-		// X-Forwarded-For), whose bytes the next request overwrites.
-		key = strings.Clone(key)
-	}
+	// A key can be a Fiber string (a client address read from
+	// X-Forwarded-For), whose bytes the next request overwrites. It is
+	// copied on every hit, not only the first: assigning to a string key
+	// already in a map stores the new key's bytes too (the runtime updates
+	// string keys in place), so the map would hold the Fiber bytes again.
+	key = strings.Clone(key)
+	w := m.windows[key]
 	if !w.ends.After(now) {
 		w = memoryWindow{ends: now.Add(window)}
 	}
