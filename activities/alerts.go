@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/intakehq/intake"
@@ -86,22 +88,38 @@ func (a *Alerts) DeliverAlert(ctx context.Context, in DeliverAlertInput) (Delive
 	if err != nil {
 		return DeliverAlertResult{}, err
 	}
-	var res DeliverAlertResult
-	var failed []error
-	permanent := true
+	// Channels are sent to at once, each within notify's own timeout, so
+	// a slow one neither delays nor starves the others; each one reached
+	// is recorded even if this attempt's time runs out meanwhile, so that
+	// no retry sends to it again.
+	errs := make([]error, len(channels))
+	var wg sync.WaitGroup
 	for i, ch := range channels {
 		if n.Delivered[i] {
 			continue
 		}
-		if err := a.Sender.Send(ctx, ch, msg); err != nil {
-			failed = append(failed, fmt.Errorf("channel %d (%s): %w", i, ch.Type, err))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs[i] = a.Sender.Send(ctx, ch, msg); errs[i] == nil {
+				errs[i] = a.Store.MarkDelivered(context.WithoutCancel(ctx), n.Event.ID, i, time.Now())
+			} else {
+				errs[i] = fmt.Errorf("channel %d (%s): %w", i, ch.Type, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	var res DeliverAlertResult
+	var failed []error
+	permanent := true
+	for i, err := range errs {
+		switch {
+		case err == nil && !n.Delivered[i]:
+			res.Sent++
+		case err != nil:
+			failed = append(failed, err)
 			permanent = permanent && errors.Is(err, notify.ErrRefused)
-			continue
 		}
-		if err := a.Store.MarkDelivered(ctx, n.Event.ID, i, time.Now()); err != nil {
-			return res, err
-		}
-		res.Sent++
 	}
 	if len(failed) == 0 {
 		return res, a.Store.FinishDelivery(ctx, in.Event, nil, time.Now())
@@ -191,5 +209,12 @@ func notice(n store.AlertNotice) (notify.Message, error) {
 	if n.Event.Reason != "" {
 		text += " (" + n.Event.Reason + ")"
 	}
+	// Slack reads <…> as mentions and links (<!channel> pings everyone):
+	// what admins named is shown as text.
+	text = slackEscape.Replace(text)
 	return notify.Message{ID: n.Event.ID, Time: n.Event.At, Body: raw, Text: text}, nil
 }
+
+// slackEscape escapes the three characters Slack's text format gives a
+// meaning.
+var slackEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -81,17 +82,18 @@ func duration(d time.Duration) string {
 	return s
 }
 
-// maskURL keeps a URL's scheme and host and the last four characters.
+// maskURL keeps a URL's scheme and host and the last four characters of
+// its path; never its query or credentials, where secrets also go.
 func maskURL(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
 		return "…"
 	}
-	host, path, _ := strings.Cut(rest, "/")
-	if len(path) <= 4 {
-		return scheme + "://" + host + "/…"
+	path := strings.TrimSuffix(u.EscapedPath(), "/")
+	if len(path) <= 8 {
+		return u.Scheme + "://" + u.Host + "/…"
 	}
-	return scheme + "://" + host + "/…" + path[len(path)-4:]
+	return u.Scheme + "://" + u.Host + "/…" + path[len(path)-4:]
 }
 
 // parseDuration reads a duration field: "90s", "30m", "6h", "2d".

@@ -290,6 +290,14 @@ func TestAlertPatchAndDelete(t *testing.T) {
 	if data, _ := list.body["data"].([]any); len(data) != 1 || data[0].(map[string]any)["state"] != "ok" {
 		t.Fatalf("list %s", list.raw)
 	}
+	// A channel's URL is shown masked, its query (where tokens go) never.
+	res = do(t, "PATCH", "/api/admin/alerts/"+id, p.adminKey, map[string]any{
+		"channels": []map[string]any{{"type": "slack", "url": r.URL + "/services/T0/B0/xoxb?token=SECRET-TOKEN"}}})
+	want(t, res, 200)
+	if got := do(t, "GET", "/api/admin/alerts/"+id, p.adminKey, nil); strings.Contains(string(got.raw), "SECRET") ||
+		strings.Contains(string(got.raw), "/services/T0") || !strings.Contains(string(got.raw), "/…xoxb") {
+		t.Fatalf("a channel's URL shown as %s", got.raw)
+	}
 	want(t, do(t, "DELETE", "/api/admin/alerts/"+id, p.adminKey, nil), 204)
 	want(t, do(t, "GET", "/api/admin/alerts/"+id, p.adminKey, nil), 404)
 }

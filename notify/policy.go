@@ -38,6 +38,12 @@ var notPublic = []netip.Prefix{
 	netip.MustParsePrefix("198.18.0.0/15"),
 	netip.MustParsePrefix("240.0.0.0/4"),
 	netip.MustParsePrefix("64:ff9b::/96"),
+	netip.MustParsePrefix("64:ff9b:1::/48"),
+	netip.MustParsePrefix("::/96"),         // IPv4-compatible
+	netip.MustParsePrefix("fec0::/10"),     // site-local
+	netip.MustParsePrefix("2002::/16"),     // 6to4, which can carry a private IPv4
+	netip.MustParsePrefix("100::/64"),      // discard
+	netip.MustParsePrefix("2001:db8::/32"), // documentation
 }
 
 // CheckChannel validates channel i as it is saved, naming the field

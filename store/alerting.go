@@ -120,11 +120,12 @@ func (t *Tx) observe(c intake.Call, m *Metric, prev float64, at time.Time, curre
 		a.LastValue, a.LastError = &value, ""
 		if err != nil {
 			// A condition that cannot be evaluated on this value (it
-			// no longer compiles, it divides by zero) does not hold; the
-			// alert says why, and the point is applied regardless.
-			holds, a.LastError = false, err.Error()
+			// divides by zero, say) changes nothing: the alert keeps its
+			// state and says why, and the point is applied regardless.
+			a.LastError = err.Error()
+		} else {
+			step(t, a, holds, value, &prev, c.IngestID, now)
 		}
-		step(t, a, holds, value, &prev, c.IngestID, now)
 		t.alertDirty[a.ID] = a
 	}
 }
@@ -240,7 +241,8 @@ func (s *Store) fireDue(ctx context.Context, projectID, id string, now time.Time
 		if err := q.Take(&m).Error; err != nil {
 			return ignoreMissing(err)
 		}
-		if err := db.Where("id = ?", id).Take(&a).Error; err != nil || !a.Enabled || a.State != intake.AlertOK || !sweepDue(a, now) {
+		if err := db.Where("id = ?", id).Take(&a).Error; err != nil || !a.Enabled || a.State != intake.AlertOK ||
+			a.MetricID != m.ID || !sweepDue(a, now) {
 			return ignoreMissing(err)
 		}
 		tx := s.newTx(db)

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/intakehq/intake"
@@ -127,16 +129,20 @@ func (s *Store) ListAlerts(ctx context.Context, projectID string, p Page) ([]Ale
 }
 
 // UpdateAlert changes a project's alert with edit, in one transaction.
-// An alert disabled, or whose condition or metric changes, starts again
-// from ok without a notification: what it said no longer applies.
+// An alert disabled, enabled again, or whose condition, for, staleness or
+// metric changes, starts again from ok: what it said no longer applies.
+// A firing one records that as its resolution, notified as any other.
+//
+// Its metric's row is locked before the alert's, the order in which
+// points take them, so a point being applied cannot write back an alert
+// read before the change.
 func (s *Store) UpdateAlert(ctx context.Context, projectID, id string, edit func(*Alert) error) (Alert, error) {
 	var a Alert
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		q := tx.Where("project_id = ? AND id = ?", projectID, id)
-		if s.postgres {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		if err := s.lockAlertMetric(tx, projectID, id); err != nil {
+			return err
 		}
-		if err := q.Take(&a).Error; err != nil {
+		if err := tx.Where("project_id = ? AND id = ?", projectID, id).Take(&a).Error; err != nil {
 			return notFound(err, "alert")
 		}
 		if err := s.openChannels(&a); err != nil {
@@ -146,11 +152,16 @@ func (s *Store) UpdateAlert(ctx context.Context, projectID, id string, edit func
 		if err := edit(&a); err != nil {
 			return err
 		}
-		if !a.Enabled || a.Condition != before.Condition || a.MetricID != before.MetricID ||
+		if a.MetricID != before.MetricID {
+			if err := s.lockMetrics(tx, a.MetricID); err != nil {
+				return err
+			}
+		}
+		if a.Enabled != before.Enabled || a.Condition != before.Condition || a.MetricID != before.MetricID ||
 			a.StaleAfter != before.StaleAfter || a.For != before.For {
-			// Staleness counts again from now, too.
-			now := time.Now().UTC()
-			a.State, a.PendingSince, a.LastError, a.SeenAt = intake.AlertOK, nil, "", &now
+			if err := resetAlert(tx, &a, before); err != nil {
+				return err
+			}
 		}
 		if err := s.sealChannels(&a); err != nil {
 			return err
@@ -158,10 +169,7 @@ func (s *Store) UpdateAlert(ctx context.Context, projectID, id string, edit func
 		if err := tx.Save(&a).Error; err != nil {
 			return err
 		}
-		if a.MetricID != before.MetricID {
-			return recountAlerts(tx, before.MetricID, a.MetricID)
-		}
-		return recountAlerts(tx, a.MetricID)
+		return recountAlerts(tx, before.MetricID, a.MetricID)
 	})
 	if err != nil {
 		return a, err
@@ -169,9 +177,51 @@ func (s *Store) UpdateAlert(ctx context.Context, projectID, id string, edit func
 	return a, s.openChannels(&a)
 }
 
+// resetAlert starts a changed alert again from ok, its staleness counted
+// from now; a firing one resolves, with an event saying why.
+func resetAlert(tx *gorm.DB, a *Alert, before Alert) error {
+	now := time.Now().UTC()
+	if before.Enabled && before.State == intake.AlertFiring {
+		reason := "the alert was changed"
+		if !a.Enabled {
+			reason = "the alert was disabled"
+		}
+		ev := AlertEvent{ID: intake.NewID("alev"), ProjectID: a.ProjectID, AlertID: a.ID, State: intake.AlertOK,
+			Value: before.LastValue, Reason: reason, At: now}
+		if err := tx.Create(&ev).Error; err != nil {
+			return err
+		}
+		a.ChangedAt = &now
+	}
+	a.State, a.PendingSince, a.LastError, a.SeenAt = intake.AlertOK, nil, "", &now
+	return nil
+}
+
+// lockAlertMetric locks the row of an alert's metric (PostgreSQL).
+func (s *Store) lockAlertMetric(tx *gorm.DB, projectID, id string) error {
+	var cur Alert
+	if err := tx.Select("metric_id").Where("project_id = ? AND id = ?", projectID, id).Take(&cur).Error; err != nil {
+		return notFound(err, "alert")
+	}
+	return s.lockMetrics(tx, cur.MetricID)
+}
+
+// lockMetrics locks metric rows, as a point's update does; SQLite's one
+// writer serialises them already.
+func (s *Store) lockMetrics(tx *gorm.DB, ids ...string) error {
+	if !s.postgres {
+		return nil
+	}
+	var locked []string
+	return tx.Model(&Metric{}).Clauses(clause.Locking{Strength: "UPDATE"}).Where("id IN ?", ids).Order("id").Pluck("id", &locked).Error
+}
+
 // DeleteAlert removes a project's alert and its events.
 func (s *Store) DeleteAlert(ctx context.Context, projectID, id string) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockAlertMetric(tx, projectID, id); err != nil {
+			return err
+		}
 		var a Alert
 		if err := tx.Select("id", "metric_id").Where("project_id = ? AND id = ?", projectID, id).Take(&a).Error; err != nil {
 			return notFound(err, "alert")
@@ -190,25 +240,46 @@ func (s *Store) DeleteAlert(ctx context.Context, projectID, id string) error {
 	})
 }
 
-// ListAlertEvents returns one page of an alert's transitions, newest
-// first.
+// ListAlertEvents returns one page of an alert's transitions, latest
+// first. Two transitions in one millisecond (a dip and its recovery in
+// one shared workflow) keep their order: pages are by time, then id.
 func (s *Store) ListAlertEvents(ctx context.Context, projectID, alertID string, p Page) ([]AlertEvent, string, error) {
 	if _, err := s.GetAlert(ctx, projectID, alertID); err != nil {
 		return nil, "", err
 	}
-	q := s.db.WithContext(ctx).Model(&AlertEvent{}).Where("project_id = ? AND alert_id = ?", projectID, alertID)
-	return list(q, p, func(r *AlertEvent) string { return r.ID })
+	q := s.db.WithContext(ctx).Where("project_id = ? AND alert_id = ?", projectID, alertID)
+	if p.Cursor != "" {
+		nsStr, id, ok := strings.Cut(p.Cursor, "_") // "<ns>_alev_…"
+		ns, err := strconv.ParseInt(nsStr, 10, 64)
+		if !ok || err != nil {
+			return nil, "", intake.Invalid("cursor", "cursor is not one this API returned")
+		}
+		at := time.Unix(0, ns).UTC()
+		q = q.Where("(at < ? OR (at = ? AND id < ?))", at, at, id)
+	}
+	n := p.limit()
+	var rows []AlertEvent
+	if err := q.Order("at DESC, id DESC").Limit(n + 1).Find(&rows).Error; err != nil {
+		return nil, "", err
+	}
+	if len(rows) <= n {
+		return rows, "", nil
+	}
+	rows = rows[:n]
+	last := rows[n-1]
+	return rows, strconv.FormatInt(last.At.UnixNano(), 10) + "_" + last.ID, nil
 }
-
-// FiringAlerts counts the firing alerts of every project that has one,
+// FiringAlerts counts the firing alerts of every project with an alert,
 // for the intake_alerts_firing gauge.
 func (s *Store) FiringAlerts(ctx context.Context) (map[string]int, error) {
 	var rows []struct {
 		ProjectID string
 		N         int
 	}
-	err := s.db.WithContext(ctx).Model(&Alert{}).Select("project_id, COUNT(*) AS n").
-		Where("state = ? AND enabled = ?", intake.AlertFiring, true).Group("project_id").Scan(&rows).Error
+	// Every project with an enabled alert has a series, 0 when none
+	// fires, so a resolution shows as 0 rather than as a series gone.
+	err := s.db.WithContext(ctx).Model(&Alert{}).Select("project_id, SUM(CASE WHEN state = ? THEN 1 ELSE 0 END) AS n", intake.AlertFiring).
+		Where("enabled = ?", true).Group("project_id").Scan(&rows).Error
 	out := make(map[string]int, len(rows))
 	for _, r := range rows {
 		out[r.ProjectID] = r.N

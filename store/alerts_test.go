@@ -141,8 +141,8 @@ func TestStaleAlert(t *testing.T) {
 	if _, err := f.applyMetric(f.call(intake.NewID("ing")), update(f.metric.Key, 1, time.Now())); err != nil {
 		t.Fatal(err)
 	}
-	evs := f.events(t, a.ID)
-	if len(evs) != 2 || evs[0].State != intake.AlertOK || log.len() != 1 {
+	evs := f.events(t, a.ID) // by time: the sweep's is in the future this test swept at
+	if len(evs) != 2 || evs[1].State != intake.AlertOK || log.len() != 1 {
 		t.Fatalf("after a point: events %+v, reported by applies %d", evs, log.len())
 	}
 	soon := time.Now().Add(30 * time.Second) // the metric is not stale again yet
@@ -202,6 +202,14 @@ func TestDisabledAlertIsNotEvaluated(t *testing.T) {
 	push(2)
 	if evs := f.events(t, a.ID); len(evs) != 1 {
 		t.Fatalf("an enabled alert did not fire: %+v", evs)
+	}
+	// Disabled while firing, it resolves, saying so (and is notified).
+	set(false)
+	if evs := f.events(t, a.ID); len(evs) != 2 || evs[0].State != intake.AlertOK || evs[0].Reason != "the alert was disabled" {
+		t.Fatalf("disabling a firing alert: %+v", evs)
+	}
+	if refs, err := f.st.SweepAlerts(ctx, time.Now().Add(time.Hour), time.Minute); err != nil || len(refs) != 2 {
+		t.Fatalf("the resolution is not due for notification: %v %v", refs, err)
 	}
 	if err := f.st.DeleteAlert(ctx, f.project.ID, a.ID); err != nil {
 		t.Fatal(err)

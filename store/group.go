@@ -209,7 +209,10 @@ func (s *Store) applyClaimed(db *gorm.DB, c intake.Call, attempt int, apply Appl
 	if err == nil {
 		err = tx.dropBodies()
 	}
-	return intake.Outcome{Result: res, Fingerprint: c.Fingerprint}, tx.committed, err
+	if err != nil {
+		return intake.Outcome{}, nil, err // rolled back to its savepoint: nothing of it was committed
+	}
+	return intake.Outcome{Result: res, Fingerprint: c.Fingerprint}, tx.committed, nil
 }
 
 // deadLetter puts a call that failed for good in the inbox: its input,

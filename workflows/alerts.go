@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"time"
 
 	"github.com/intakehq/intake/activities"
@@ -44,7 +45,7 @@ func NotifyAlert(ctx workflow.Context, in NotifyAlertInput) (activities.DeliverA
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second, RetryPolicy: applyRetry,
 	})
-	finish := activities.FinishAlertInput{Event: in.Event, Error: err.Error()}
+	finish := activities.FinishAlertInput{Event: in.Event, Error: deliveryError(err)}
 	if ferr := workflow.ExecuteLocalActivity(lctx, a.FinishAlert, finish).Get(ctx, nil); ferr != nil {
 		return out, ferr
 	}
@@ -60,4 +61,18 @@ type SweepAlertsInput = activities.SweepAlertsInput
 func SweepAlerts(ctx workflow.Context, in SweepAlertsInput) (activities.SweepAlertsResult, error) {
 	var a *activities.Alerts
 	return local(ctx, a.SweepAlerts, in)
+}
+
+// deliveryError is what an admin is shown of a delivery given up on: the
+// channels' own errors, not the activity's workings (ids, worker hosts).
+func deliveryError(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	var timeout *temporal.TimeoutError
+	if errors.As(err, &timeout) {
+		return "not delivered within " + DeliveryWindow.String()
+	}
+	return "not delivered"
 }
