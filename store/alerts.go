@@ -269,6 +269,7 @@ func (s *Store) ListAlertEvents(ctx context.Context, projectID, alertID string, 
 	last := rows[n-1]
 	return rows, strconv.FormatInt(last.At.UnixNano(), 10) + "_" + last.ID, nil
 }
+
 // FiringAlerts counts the firing alerts of every project with an alert,
 // for the intake_alerts_firing gauge.
 func (s *Store) FiringAlerts(ctx context.Context) (map[string]int, error) {
