@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/intakehq/intake"
@@ -249,10 +247,9 @@ func (s *Store) ListAlertEvents(ctx context.Context, projectID, alertID string, 
 	}
 	q := s.db.WithContext(ctx).Where("project_id = ? AND alert_id = ?", projectID, alertID)
 	if p.Cursor != "" {
-		nsStr, id, ok := strings.Cut(p.Cursor, "_") // "<ns>_alev_…"
-		ns, err := strconv.ParseInt(nsStr, 10, 64)
-		if !ok || err != nil {
-			return nil, "", intake.Invalid("cursor", "cursor is not one this API returned")
+		ns, id, err := parseTimeCursor(p.Cursor, "_")
+		if err != nil {
+			return nil, "", err
 		}
 		at := time.Unix(0, ns).UTC()
 		q = q.Where("(at < ? OR (at = ? AND id < ?))", at, at, id)
@@ -267,7 +264,7 @@ func (s *Store) ListAlertEvents(ctx context.Context, projectID, alertID string, 
 	}
 	rows = rows[:n]
 	last := rows[n-1]
-	return rows, strconv.FormatInt(last.At.UnixNano(), 10) + "_" + last.ID, nil
+	return rows, timeCursor(last.At.UnixNano(), last.ID), nil
 }
 
 // FiringAlerts counts the firing alerts of every project with an alert,

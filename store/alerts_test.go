@@ -83,6 +83,14 @@ func TestAlertFiresOnceAndResolvesOnce(t *testing.T) {
 	if resolved.State != intake.AlertOK || *resolved.Value != 1200 {
 		t.Fatalf("resolved event %+v", resolved)
 	}
+	first, next, err := f.st.ListAlertEvents(context.Background(), f.project.ID, a.ID, store.Page{Limit: 1})
+	if err != nil || len(first) != 1 || first[0].ID != resolved.ID || next == "" {
+		t.Fatalf("first page %+v %q %v", first, next, err)
+	}
+	second, last, err := f.st.ListAlertEvents(context.Background(), f.project.ID, a.ID, store.Page{Limit: 1, Cursor: next})
+	if err != nil || len(second) != 1 || second[0].ID != fired.ID || last != "" {
+		t.Fatalf("second page %+v %q %v", second, last, err)
+	}
 	got, err := f.st.GetAlert(context.Background(), f.project.ID, a.ID)
 	if err != nil || got.State != intake.AlertOK || *got.LastValue != 1300 {
 		t.Fatalf("alert after: %+v, %v", got, err)

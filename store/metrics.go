@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -49,10 +48,9 @@ func (s *Store) ListPoints(ctx context.Context, projectID, metricID string, r Po
 		q = q.Where("timestamp_ms < ?", r.To.UnixMilli())
 	}
 	if p.Cursor != "" {
-		msStr, id, ok := strings.Cut(p.Cursor, "_pt_")
-		ms, err := strconv.ParseInt(msStr, 10, 64)
-		if !ok || err != nil {
-			return nil, "", intake.Invalid("cursor", "cursor is not one this API returned")
+		ms, id, err := parseTimeCursor(p.Cursor, "_pt_")
+		if err != nil {
+			return nil, "", err
 		}
 		q = q.Where("(timestamp_ms < ? OR (timestamp_ms = ? AND id < ?))", ms, ms, "pt_"+id)
 	}
@@ -66,7 +64,7 @@ func (s *Store) ListPoints(ctx context.Context, projectID, metricID string, r Po
 	}
 	rows = rows[:n]
 	last := rows[n-1]
-	return rows, strconv.FormatInt(last.TimestampMS, 10) + "_" + last.ID, nil
+	return rows, timeCursor(last.TimestampMS, last.ID), nil
 }
 
 // findMetric matches ref against a project's metrics by ID, then key, then

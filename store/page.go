@@ -1,6 +1,12 @@
 package store
 
-import "gorm.io/gorm"
+import (
+	"strconv"
+	"strings"
+
+	"github.com/intakehq/intake"
+	"gorm.io/gorm"
+)
 
 // Page asks for one page of a list, newest first. IDs sort by creation time,
 // so the cursor is simply the last ID of the previous page.
@@ -41,4 +47,19 @@ func list[T any](q *gorm.DB, p Page, id func(*T) string) ([]T, string, error) {
 	}
 	rows = rows[:n]
 	return rows, id(&rows[n-1]), nil
+}
+
+// timeCursor is the cursor of a list paged by a time, then id (points,
+// alert events): late rows keep pages stable. at is the time as the
+// list's integer (milliseconds or nanoseconds).
+func timeCursor(at int64, id string) string { return strconv.FormatInt(at, 10) + "_" + id }
+
+// parseTimeCursor reads a timeCursor; the id keeps its prefix after sep.
+func parseTimeCursor(cursor, sep string) (int64, string, error) {
+	atStr, id, ok := strings.Cut(cursor, sep)
+	at, err := strconv.ParseInt(atStr, 10, 64)
+	if !ok || err != nil {
+		return 0, "", intake.Invalid("cursor", "cursor is not one this API returned")
+	}
+	return at, id, nil
 }

@@ -234,22 +234,29 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	return w.Run(stop)
 }
 
-// ensureSearchAttributes registers the search attributes in the background,
-// retrying until Temporal answers: whichever of serve and worker starts first
-// registers them, and serve may start while Temporal is still down.
-func ensureSearchAttributes(ctx context.Context, tc client.Client, namespace string, log *slog.Logger) {
+// untilDone runs set-up that needs Temporal in the background, retrying
+// with backoff until it succeeds or ctx ends: serve may start while
+// Temporal is still down, and whichever of serve and worker gets there
+// first does it.
+func untilDone(ctx context.Context, log *slog.Logger, what string, try func() error) {
 	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
-		err := worker.EnsureSearchAttributes(ctx, tc, namespace)
+		err := try()
 		if err == nil {
 			return
 		}
-		log.Warn("search attributes not registered yet", "error", err)
+		log.Warn(what+" not done yet", "error", err)
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(wait):
 		}
 	}
+}
+
+// ensureSearchAttributes registers the search attributes intake's
+// workflows set.
+func ensureSearchAttributes(ctx context.Context, tc client.Client, namespace string, log *slog.Logger) {
+	untilDone(ctx, log, "search attributes", func() error { return worker.EnsureSearchAttributes(ctx, tc, namespace) })
 }
 
 // alertPolicy is which addresses alert channels may reach.
@@ -257,21 +264,10 @@ func alertPolicy(cfg config.Config) notify.Policy {
 	return notify.Policy{AllowPrivate: cfg.AlertsAllowPrivate}
 }
 
-// ensureAlertSchedule creates the alerts Schedule in the background,
-// retrying until Temporal answers, like the search attributes.
+// ensureAlertSchedule creates the intake-alerts Schedule, or sets its
+// interval.
 func ensureAlertSchedule(ctx context.Context, tc client.Client, every time.Duration, log *slog.Logger) {
-	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
-		err := worker.EnsureAlertSchedule(ctx, tc, every)
-		if err == nil {
-			return
-		}
-		log.Warn("alerts schedule not set up yet", "error", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-	}
+	untilDone(ctx, log, "the alerts schedule", func() error { return worker.EnsureAlertSchedule(ctx, tc, every) })
 }
 
 // levelFloor drops records below min, to keep the SDK's routine info lines
