@@ -183,6 +183,9 @@ func (e alertEdit) apply(a *store.Alert) error {
 			return intake.Invalid("enabled", "enabled must be true or false")
 		}
 	}
+	if raw, ok := e.o["for"]; ok && isNull(raw) {
+		a.For = 0 // "for": null takes it away
+	}
 	if !e.create && !e.o.has("condition", "for", "stale_after") {
 		return nil
 	}
@@ -254,6 +257,10 @@ func (s *Server) readChannels(ctx context.Context, raw json.RawMessage) (string,
 	for i := range chs {
 		ch := &chs[i]
 		ch.Type, ch.URL = strings.TrimSpace(ch.Type), strings.TrimSpace(ch.URL)
+		if strings.Contains(ch.URL, "…") {
+			return "", nil, intake.Invalid(fmt.Sprintf("channels[%d].url", i),
+				"this is a channel URL as intake shows it, masked; send the channel's whole URL")
+		}
 		if err := s.opts.AlertPolicy.CheckChannel(ctx, i, *ch); err != nil {
 			return "", nil, err
 		}

@@ -298,6 +298,15 @@ func TestAlertPatchAndDelete(t *testing.T) {
 		strings.Contains(string(got.raw), "/services/T0") || !strings.Contains(string(got.raw), "/…xoxb") {
 		t.Fatalf("a channel's URL shown as %s", got.raw)
 	}
+	// Sent back as shown, a masked URL is refused rather than saved.
+	shown := do(t, "GET", "/api/admin/alerts/"+id, p.adminKey, nil).body["channels"].([]any)[0].(map[string]any)["url"]
+	res = do(t, "PATCH", "/api/admin/alerts/"+id, p.adminKey, map[string]any{"channels": []map[string]any{{"type": "slack", "url": shown}}})
+	want(t, res, 400)
+	res = do(t, "PATCH", "/api/admin/alerts/"+id, p.adminKey, map[string]any{"condition": "value < 5", "for": nil})
+	want(t, res, 200)
+	if res.str("for") != "" {
+		t.Fatalf("for: null kept %s", res.raw)
+	}
 	want(t, do(t, "DELETE", "/api/admin/alerts/"+id, p.adminKey, nil), 204)
 	want(t, do(t, "GET", "/api/admin/alerts/"+id, p.adminKey, nil), 404)
 }
