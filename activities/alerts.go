@@ -19,7 +19,7 @@ import (
 type AlertStore interface {
 	SweepAlerts(ctx context.Context, now time.Time, grace time.Duration) ([]store.AlertEventRef, error)
 	AlertNotice(ctx context.Context, ref store.AlertEventRef) (store.AlertNotice, error)
-	MarkDelivered(ctx context.Context, eventID string, channel int, at time.Time) error
+	MarkDelivered(ctx context.Context, eventID, channel string, at time.Time) error
 	FinishDelivery(ctx context.Context, ref store.AlertEventRef, failure error, at time.Time) error
 }
 
@@ -95,14 +95,14 @@ func (a *Alerts) DeliverAlert(ctx context.Context, in DeliverAlertInput) (Delive
 	errs := make([]error, len(channels))
 	var wg sync.WaitGroup
 	for i, ch := range channels {
-		if n.Delivered[i] {
+		if n.Delivered[ch.Key()] {
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if errs[i] = a.Sender.Send(ctx, ch, msg); errs[i] == nil {
-				errs[i] = a.Store.MarkDelivered(context.WithoutCancel(ctx), n.Event.ID, i, time.Now())
+				errs[i] = a.Store.MarkDelivered(context.WithoutCancel(ctx), n.Event.ID, ch.Key(), time.Now())
 			} else {
 				errs[i] = fmt.Errorf("channel %d (%s): %w", i, ch.Type, errs[i])
 			}
@@ -114,7 +114,7 @@ func (a *Alerts) DeliverAlert(ctx context.Context, in DeliverAlertInput) (Delive
 	permanent := true
 	for i, err := range errs {
 		switch {
-		case err == nil && !n.Delivered[i]:
+		case err == nil && !n.Delivered[channels[i].Key()]:
 			res.Sent++
 		case err != nil:
 			failed = append(failed, err)

@@ -13,6 +13,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +32,14 @@ type Channel struct {
 	Type   string `json:"type"`
 	URL    string `json:"url"`
 	Secret string `json:"secret,omitempty"`
+}
+
+// Key names the channel among its alert's, whatever its place in the
+// list: a delivery recorded under it stays true when the list is edited.
+// The URL is hashed, so the key shows nothing of it.
+func (ch Channel) Key() string {
+	sum := sha256.Sum256([]byte(ch.Type + "\x00" + ch.URL))
+	return hex.EncodeToString(sum[:16])
 }
 
 // Channel types.

@@ -274,7 +274,7 @@ type AlertNotice struct {
 	Event     AlertEvent
 	Alert     Alert
 	Metric    Metric
-	Delivered map[int]bool
+	Delivered map[string]bool // by channel key
 }
 
 // AlertNotice reads an event with its alert, metric and the channels
@@ -296,17 +296,18 @@ func (s *Store) AlertNotice(ctx context.Context, ref AlertEventRef) (AlertNotice
 	if err := db.Where("event_id = ?", ref.EventID).Find(&done).Error; err != nil {
 		return n, err
 	}
-	n.Delivered = make(map[int]bool, len(done))
+	n.Delivered = make(map[string]bool, len(done))
 	for _, d := range done {
-		n.Delivered[d.Channel] = true
+		n.Delivered[d.ChannelKey] = true
 	}
 	return n, nil
 }
 
-// MarkDelivered records that channel got event's notification.
-func (s *Store) MarkDelivered(ctx context.Context, eventID string, channel int, at time.Time) error {
+// MarkDelivered records that the channel with key channel got event's
+// notification.
+func (s *Store) MarkDelivered(ctx context.Context, eventID, channel string, at time.Time) error {
 	return s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
-		Create(&AlertDelivery{EventID: eventID, Channel: channel, DeliveredAt: at.UTC()}).Error
+		Create(&AlertDelivery{EventID: eventID, ChannelKey: channel, DeliveredAt: at.UTC()}).Error
 }
 
 // FinishDelivery records how an event's notifications ended: all sent,

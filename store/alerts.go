@@ -65,11 +65,12 @@ type AlertEvent struct {
 	CreatedAt   time.Time  `gorm:"index" json:"created_at"`
 }
 
-// AlertDelivery records that channel Channel of an event's alert got its
-// notification, so a retry sends only to those that did not.
+// AlertDelivery records that the channel with key ChannelKey (a hash of
+// its type and URL) got an event's notification, so a retry sends only to
+// those that did not, even if the alert's channels were edited meanwhile.
 type AlertDelivery struct {
 	EventID     string    `gorm:"primaryKey;size:40"`
-	Channel     int       `gorm:"primaryKey;autoIncrement:false"`
+	ChannelKey  string    `gorm:"primaryKey;size:32"`
 	DeliveredAt time.Time `gorm:"not null"`
 }
 

@@ -23,7 +23,7 @@ type alertStore struct {
 	activities.AlertStore
 	mu        sync.Mutex
 	channels  string
-	delivered map[int]bool
+	delivered map[string]bool
 	finished  []string // "" for delivered, else the error
 }
 
@@ -31,7 +31,7 @@ func (s *alertStore) AlertNotice(context.Context, store.AlertEventRef) (store.Al
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v := 900.0
-	done := map[int]bool{}
+	done := map[string]bool{}
 	for k, ok := range s.delivered {
 		done[k] = ok
 	}
@@ -43,7 +43,7 @@ func (s *alertStore) AlertNotice(context.Context, store.AlertEventRef) (store.Al
 	}, nil
 }
 
-func (s *alertStore) MarkDelivered(_ context.Context, _ string, ch int, _ time.Time) error {
+func (s *alertStore) MarkDelivered(_ context.Context, _, ch string, _ time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.delivered[ch] = true
@@ -92,7 +92,7 @@ func TestNotifyAlertRetriesOnlyWhatFailed(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	st := &alertStore{delivered: map[int]bool{},
+	st := &alertStore{delivered: map[string]bool{},
 		channels: `[{"type":"webhook","url":"` + srv.URL + `/ok"},{"type":"slack","url":"` + srv.URL + `/flaky"}]`}
 	if err := notifyAlert(t, st, notify.Policy{AllowPrivate: true}); err != nil {
 		t.Fatal(err)
@@ -112,11 +112,33 @@ func TestNotifyAlertGivesUpOnARefusedAddress(t *testing.T) {
 		t.Error("a refused address was reached")
 	}))
 	defer srv.Close()
-	st := &alertStore{delivered: map[int]bool{}, channels: `[{"type":"webhook","url":"` + srv.URL + `/x"}]`}
+	st := &alertStore{delivered: map[string]bool{}, channels: `[{"type":"webhook","url":"` + srv.URL + `/x"}]`}
 	if err := notifyAlert(t, st, notify.Policy{}); err == nil {
 		t.Fatal("the workflow succeeded")
 	}
 	if len(st.finished) != 1 || st.finished[0] == "" {
 		t.Fatalf("finished %q, want one failure", st.finished)
+	}
+}
+
+// TestNotifyAlertKnowsChannelsByAddress: a channel reached before its
+// alert's channels were reordered is not sent to again.
+func TestNotifyAlertKnowsChannelsByAddress(t *testing.T) {
+	var mu sync.Mutex
+	hits := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		hits[r.URL.Path]++
+	}))
+	defer srv.Close()
+	reached := notify.Channel{Type: "webhook", URL: srv.URL + "/reached"}
+	st := &alertStore{delivered: map[string]bool{reached.Key(): true}, // when it was the first of the list
+		channels: `[{"type":"webhook","url":"` + srv.URL + `/new"},{"type":"webhook","url":"` + reached.URL + `"}]`}
+	if err := notifyAlert(t, st, notify.Policy{AllowPrivate: true}); err != nil {
+		t.Fatal(err)
+	}
+	if hits["/new"] != 1 || hits["/reached"] != 0 {
+		t.Fatalf("hits %v: want the new channel once and the one reached never", hits)
 	}
 }
