@@ -23,7 +23,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -48,8 +47,9 @@ const (
 	TypeSlack   = "slack"
 )
 
-// ErrRefused marks a channel whose address the policy refuses: trying
-// again cannot help.
+// ErrRefused marks a channel that cannot be sent to, mostly because the
+// policy refuses its address: trying again cannot help, so a caller gives
+// up on it at once.
 var ErrRefused = errors.New("the channel's address is refused")
 
 // secretPrefix starts a Standard Webhooks secret; the rest is base64.
@@ -127,7 +127,10 @@ func Verify(secret string, h http.Header, body []byte, now time.Time, tolerance 
 
 // Message is one notification. ID is its transition's, the same on every
 // attempt (the webhook-id), so a receiver tells a retry from a new one;
-// Body is what webhook channels get, Text what Slack shows.
+// Body is what webhook channels get, Text what Slack shows. Time is when
+// the transition happened, for the caller's own use: the signed
+// webhook-timestamp is each attempt's, as Standard Webhooks wants, so a
+// retry long after the transition is not taken for a replay.
 type Message struct {
 	ID   string
 	Time time.Time
@@ -135,9 +138,13 @@ type Message struct {
 	Text string
 }
 
-// Sender posts notifications.
+// Sender posts notifications. Build it with NewSender: its Client checks
+// every connection against Policy, and a Client of one's own would not.
 type Sender struct {
-	Client    *http.Client
+	Client *http.Client
+	// Policy is the one Client's dial check was built from; Send reads
+	// it for the URL's scheme. Changing it later does not change what
+	// Client may connect to.
 	Policy    Policy
 	UserAgent string
 }
@@ -145,20 +152,16 @@ type Sender struct {
 // sendTimeout bounds one notification, connection included.
 const sendTimeout = 10 * time.Second
 
+// maxAnswer is how much of an answer is read: enough to let the
+// connection be reused, too little for a receiver to make intake hold
+// much.
+const maxAnswer = 64 << 10
+
 // NewSender returns a Sender whose connections are checked against p as
-// they are made: no proxy, no redirects followed.
+// they are made: no proxy (it would connect for us, past the check), no
+// redirects followed (they could lead anywhere).
 func NewSender(p Policy) *Sender {
-	dialer := &net.Dialer{Timeout: sendTimeout, Control: func(_, address string, _ syscall.RawConn) error {
-		host, _, err := net.SplitHostPort(address)
-		if err != nil {
-			return err
-		}
-		ip := net.ParseIP(host)
-		if ip == nil {
-			return fmt.Errorf("%w: not an IP address", ErrRefused)
-		}
-		return p.checkIP(ip)
-	}}
+	dialer := &net.Dialer{Timeout: sendTimeout, Control: p.checkDial}
 	transport := &http.Transport{Proxy: nil, DialContext: dialer.DialContext, TLSHandshakeTimeout: sendTimeout,
 		ResponseHeaderTimeout: sendTimeout, MaxIdleConns: 16, IdleConnTimeout: time.Minute}
 	return &Sender{Policy: p, UserAgent: "intake-alerts/1", Client: &http.Client{Transport: transport, Timeout: sendTimeout,
@@ -168,34 +171,20 @@ func NewSender(p Policy) *Sender {
 // Send posts m to ch. A 2xx answer is success; any other answer, a 3xx
 // included, is an error naming its status, and so is a failure to
 // connect. Errors never repeat the URL (a Slack URL is a secret).
+//
+// An error wrapping ErrRefused is for good: the policy refuses the
+// channel's address or scheme, or the channel cannot be sent to at all.
+// Every other error may pass on retry; a 4xx answer too, though most
+// will not (the caller's retries are bounded in time, and telling a
+// receiver's passing misconfiguration from a lasting one is not ours).
 func (s *Sender) Send(ctx context.Context, ch Channel, m Message) error {
-	body := m.Body
-	if ch.Type == TypeSlack {
-		var err error
-		if body, err = json.Marshal(map[string]string{"text": m.Text}); err != nil {
-			return err
-		}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ch.URL, bytes.NewReader(body))
+	req, err := s.request(ctx, ch, m)
 	if err != nil {
-		return errors.New("the channel's URL is not valid")
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", s.UserAgent)
-	if ch.Type == TypeWebhook {
-		now := time.Now()
-		req.Header.Set("webhook-id", m.ID)
-		req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
-		if ch.Secret != "" {
-			sig, err := Sign(ch.Secret, m.ID, now, body)
-			if err != nil {
-				return err
-			}
-			req.Header.Set("webhook-signature", sig)
-		}
+		return err
 	}
 	resp, err := s.Client.Do(req)
 	if err != nil {
+		// A *url.Error prints the URL; what went wrong is inside it.
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
@@ -203,9 +192,54 @@ func (s *Sender) Send(ctx context.Context, ch Channel, m Message) error {
 		return fmt.Errorf("post to the channel: %w", err)
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("the channel answered %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// request builds the POST of m to ch: its body by the channel's type,
+// and for a webhook the Standard Webhooks headers, signed as of now.
+func (s *Sender) request(ctx context.Context, ch Channel, m Message) (*http.Request, error) {
+	body := m.Body
+	switch ch.Type {
+	case TypeWebhook:
+	case TypeSlack:
+		var err error
+		if body, err = json.Marshal(map[string]string{"text": m.Text}); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("%w: a channel's type is %q or %q", ErrRefused, TypeWebhook, TypeSlack)
+	}
+	// The URL was checked when saved, but the policy may have tightened
+	// since; the parse error would repeat the URL, so it is not kept.
+	u, err := url.Parse(ch.URL)
+	switch {
+	case err != nil || u.Host == "":
+		return nil, fmt.Errorf("%w: the channel's URL is not valid", ErrRefused)
+	case u.Scheme != "https" && !(u.Scheme == "http" && s.Policy.AllowPrivate):
+		return nil, fmt.Errorf("%w: the channel's URL must be https (http only with INTAKE_ALERTS_ALLOW_PRIVATE=true)", ErrRefused)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ch.URL, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: the channel's URL is not valid", ErrRefused)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", s.UserAgent)
+	if ch.Type != TypeWebhook {
+		return req, nil
+	}
+	now := time.Now()
+	req.Header.Set("webhook-id", m.ID)
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+	if ch.Secret != "" {
+		sig, err := Sign(ch.Secret, m.ID, now, body)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrRefused, err)
+		}
+		req.Header.Set("webhook-signature", sig)
+	}
+	return req, nil
 }

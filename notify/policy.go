@@ -7,7 +7,9 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/intakehq/intake"
@@ -29,7 +31,7 @@ const maxURL = 2048
 const lookupTimeout = 5 * time.Second
 
 // notPublic are the ranges no channel may reach without AllowPrivate,
-// besides those net.IP classifies (loopback, private, link-local,
+// besides those netip.Addr classifies (loopback, private, link-local,
 // multicast, unspecified).
 var notPublic = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
@@ -74,8 +76,8 @@ func (p Policy) CheckChannel(ctx context.Context, i int, ch Channel) error {
 }
 
 func (p Policy) checkHost(ctx context.Context, host string) error {
-	if ip := net.ParseIP(host); ip != nil {
-		return p.checkIP(ip)
+	if addr, err := netip.ParseAddr(host); err == nil {
+		return p.checkAddr(addr)
 	}
 	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
@@ -84,41 +86,52 @@ func (p Policy) checkHost(ctx context.Context, host string) error {
 		return fmt.Errorf("the URL's host does not resolve")
 	}
 	for _, a := range addrs {
-		if err := p.checkIP(a.IP); err != nil {
+		addr, _ := netip.AddrFromSlice(a.IP)
+		if err := p.checkAddr(addr); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// checkIP refuses an address that is not public, unless allowed. The
-// error names the kind of address, never the address.
-func (p Policy) checkIP(ip net.IP) error {
+// checkDial is the dialer's Control: it sees the address actually being
+// connected to, after every lookup, so a name that resolved to a public
+// address when saved and to a private one now still reaches nothing.
+func (p Policy) checkDial(_, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: not an IP address", ErrRefused)
+	}
+	return p.checkAddr(ap.Addr())
+}
+
+// checkAddr refuses an address that is not public, unless allowed. The
+// error names the kind of address, never the address: the message may
+// reach whoever saved the channel, and should not map the network.
+func (p Policy) checkAddr(addr netip.Addr) error {
 	if p.AllowPrivate {
 		return nil
 	}
+	// The IPv4 rules must apply to ::ffff:a.b.c.d too, and a zone would
+	// make every prefix test false.
+	addr = addr.Unmap().WithZone("")
 	kind := ""
-	addr, _ := netip.AddrFromSlice(ip)
-	addr = addr.Unmap()
 	switch {
-	case ip.IsLoopback() || addr.IsLoopback():
+	case !addr.IsValid():
+		kind = "an unknown"
+	case addr.IsLoopback():
 		kind = "a loopback"
-	case ip.IsPrivate() || addr.IsPrivate():
+	case addr.IsPrivate():
 		kind = "a private"
-	case ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || addr.IsLinkLocalUnicast():
+	case addr.IsLinkLocalUnicast() || addr.IsLinkLocalMulticast():
 		kind = "a link-local"
-	case ip.IsUnspecified() || addr.IsUnspecified():
+	case addr.IsUnspecified():
 		kind = "an unspecified"
-	case ip.IsMulticast() || addr.IsMulticast():
+	case addr.IsMulticast():
 		kind = "a multicast"
+	case slices.ContainsFunc(notPublic, func(pre netip.Prefix) bool { return pre.Contains(addr) }):
+		kind = "a reserved"
 	default:
-		for _, pre := range notPublic {
-			if pre.Contains(addr) {
-				kind = "a reserved"
-			}
-		}
-	}
-	if kind == "" {
 		return nil
 	}
 	return fmt.Errorf("%w: the channel's host is %s address; set INTAKE_ALERTS_ALLOW_PRIVATE=true to allow it", ErrRefused, kind)
