@@ -141,10 +141,7 @@ func (s *Server) readAlert(c *fiber.Ctx, o object, create bool) (alertEdit, erro
 		return e, intake.Invalid("metric", "metric is required: a metric's id, key or name")
 	}
 	if ref != "" {
-		m, err := s.store.MetricByRef(ctx, project, ref)
-		if intake.ErrorCode(err) == intake.ErrNotFound {
-			return e, intake.Invalid("metric", "no metric of this project matches %q", ref)
-		}
+		m, err := s.metricNamed(ctx, project, ref)
 		if err != nil {
 			return e, err
 		}
@@ -190,6 +187,17 @@ func (e alertEdit) apply(a *store.Alert) error {
 		return nil
 	}
 	return readCondition(e.o, a)
+}
+
+// metricNamed is the project's metric with id, key or name ref; one
+// that matches none is the body's fault (400, field metric), a database
+// that fails is not.
+func (s *Server) metricNamed(ctx context.Context, project, ref string) (store.Metric, error) {
+	m, err := s.store.MetricByRef(ctx, project, ref)
+	if intake.ErrorCode(err) == intake.ErrNotFound {
+		return m, intake.Invalid("metric", "no metric of this project matches %q", ref)
+	}
+	return m, err
 }
 
 // has reports whether o gives any of names.
@@ -386,9 +394,9 @@ func (s *Server) testAlert(c *fiber.Ctx) error {
 	if ref, err := o.str("metric", 200); err != nil {
 		return err
 	} else if ref != "" {
-		m, err := s.store.MetricByRef(ctx, project, ref)
+		m, err := s.metricNamed(ctx, project, ref)
 		if err != nil {
-			return intake.Invalid("metric", "no metric of this project matches %q", ref)
+			return err
 		}
 		metric = &m
 	}
