@@ -56,6 +56,13 @@ type Config struct {
 	Token  string
 }
 
+// The Temporal frontend and namespace when neither a variable, a flag nor a
+// profile names them: those of a local dev server.
+const (
+	DefaultTemporalAddress   = "localhost:7233"
+	DefaultTemporalNamespace = "default"
+)
+
 type setting struct {
 	env, flag, def, usage string
 	set                   func(*Config, string) error
@@ -84,8 +91,11 @@ var settings = []setting{
 	}},
 	{"INTAKE_ADMIN_TOKEN", "admin-token", "", "instance admin token (manages projects)", str(func(c *Config) *string { return &c.AdminToken })},
 	{"DATABASE_URL", "database-url", "", "PostgreSQL URL; dev uses SQLite in the data dir when empty", str(func(c *Config) *string { return &c.DatabaseURL })},
-	{"TEMPORAL_ADDRESS", "temporal-address", "localhost:7233", "Temporal frontend host:port (serve, worker)", str(func(c *Config) *string { return &c.TemporalAddress })},
-	{"TEMPORAL_NAMESPACE", "temporal-namespace", "default", "Temporal namespace", str(func(c *Config) *string { return &c.TemporalNamespace })},
+	// Empty defaults: a profile of the Temporal config file may set them
+	// (cmd/intake, temporalConnection), else DefaultTemporalAddress and
+	// DefaultTemporalNamespace apply.
+	{"TEMPORAL_ADDRESS", "temporal-address", "", "Temporal frontend host:port (serve, worker; default the profile's, else " + DefaultTemporalAddress + ")", str(func(c *Config) *string { return &c.TemporalAddress })},
+	{"TEMPORAL_NAMESPACE", "temporal-namespace", "", "Temporal namespace (default the profile's, else " + DefaultTemporalNamespace + ")", str(func(c *Config) *string { return &c.TemporalNamespace })},
 	{"INTAKE_PUBLIC_URL", "public-url", "", "public base URL, for webhook URLs and signatures", str(func(c *Config) *string { return &c.PublicURL })},
 	{"INTAKE_REDIS_URL", "redis-url", "", "Redis URL for rate-limit counts shared by API processes (serve)", str(func(c *Config) *string { return &c.RedisURL })},
 	{"INTAKE_SYNC_WAIT", "sync-wait", "5s", "how long an ingest call waits for its result before 202", duration(func(c *Config) *time.Duration { return &c.SyncWait })},

@@ -22,7 +22,7 @@ func TestLoadDefaultsEnvAndFlags(t *testing.T) {
 	}{
 		{"defaults", nil, nil, func(t *testing.T, c config.Config, _ []string) {
 			if c.HTTPAddr != ":8080" || c.UIAddr != ":8233" || c.TemporalPort != 7233 || c.DataDir != "./.intake" ||
-				c.TemporalNamespace != "default" || c.SyncWait != 5*time.Second || c.Ephemeral || c.Retention != 720*time.Hour {
+				c.TemporalNamespace != "" || c.TemporalAddress != "" || c.SyncWait != 5*time.Second || c.Ephemeral || c.Retention != 720*time.Hour {
 				t.Fatalf("defaults %+v", c)
 			}
 		}},

@@ -56,6 +56,23 @@ type Options struct {
 	CodecEndpoint string
 	// LogLevel of the server's own log (debug, info, warn, error); warn when empty.
 	LogLevel string
+	// TLS, when set, serves the frontend over TLS (tests of a TLS
+	// connection); plaintext when nil.
+	TLS *TLS
+}
+
+// TLS is the frontend's certificate and, for mutual TLS, the CA its
+// clients' certificates must chain to. The server's own system workers
+// (Schedules run there) connect with ClientCert, trusting ServerCA.
+type TLS struct {
+	CertFile, KeyFile string
+	// ClientCAFile, when set, requires clients to present a certificate.
+	ClientCAFile string
+	// ServerCAFile is the CA of CertFile; ClientCertFile and ClientKeyFile
+	// are the system workers' certificate (required with ClientCAFile).
+	ServerCAFile, ClientCertFile, ClientKeyFile string
+	// ServerName is a name CertFile holds, for the system workers.
+	ServerName string
 }
 
 // Server is a running embedded Temporal server and, optionally, its UI.
@@ -227,6 +244,15 @@ func (o Options) serverConfig() (*config.Config, error) {
 	conf.NamespaceDefaults.Archival.History.State = "disabled"
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = frontend
+	if t := o.TLS; t != nil {
+		conf.Global.TLS.Frontend.Server = config.ServerTLS{CertFile: t.CertFile, KeyFile: t.KeyFile}
+		if t.ClientCAFile != "" {
+			conf.Global.TLS.Frontend.Server.ClientCAFiles = []string{t.ClientCAFile}
+			conf.Global.TLS.Frontend.Server.RequireClientAuth = true
+		}
+		conf.Global.TLS.SystemWorker = config.WorkerTLS{CertFile: t.ClientCertFile, KeyFile: t.ClientKeyFile,
+			Client: config.ClientTLS{ServerName: t.ServerName, RootCAFiles: []string{t.ServerCAFile}}}
+	}
 	return &conf, nil
 }
 

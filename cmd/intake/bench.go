@@ -39,7 +39,7 @@ func benchFlags(o *bench.Options) func(*flag.FlagSet) {
 // runBench runs `intake bench`: metric, batch, signed Stripe and signed
 // generic calls over HTTP, between two runs of the bare Temporal baseline
 // on the same server (bench.Report documents the output).
-func runBench(ctx context.Context, cfg config.Config, o bench.Options, stdout io.Writer) error {
+func runBench(ctx context.Context, cfg config.Config, conn client.Options, o bench.Options, stdout io.Writer) error {
 	o.URL, o.Token = strings.TrimRight(cfg.APIURL, "/"), cfg.Token
 	if o.Token == "" {
 		return errors.New("--token (INTAKE_TOKEN): a project admin key is required")
@@ -50,8 +50,8 @@ func runBench(ctx context.Context, cfg config.Config, o bench.Options, stdout io
 	if len(o.Kinds) == 0 {
 		o.Kinds = bench.DefaultKinds
 	}
-	tc, err := client.DialContext(ctx, client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	conn.Logger = sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	tc, err := client.DialContext(ctx, conn)
 	if err != nil {
 		return err
 	}

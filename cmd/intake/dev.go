@@ -17,6 +17,7 @@ import (
 	"github.com/intakehq/intake/store"
 	"github.com/intakehq/intake/worker"
 	"github.com/intakehq/intake/workflows"
+	"go.temporal.io/sdk/client"
 )
 
 // runDev runs the embedded Temporal server and UI, the worker and the API in
@@ -76,7 +77,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 
 	reg := newRegistry()
 	reg.MustRegister(temporalSrv.PersistenceCollector()) // for intake bench
-	copts := clientOptions(temporalSrv.FrontendAddress(), cfg.TemporalNamespace, cfg.Compression, true, reg, log)
+	copts := clientOptions(client.Options{HostPort: temporalSrv.FrontendAddress(), Namespace: cfg.TemporalNamespace}, cfg.Compression, true, reg, log)
 	encrypt(&copts, ring, cfg.EncryptionCompress)
 	tc, err := dialTemporal(ctx, copts, log)
 	if err != nil {

@@ -242,6 +242,17 @@ func TestDevEphemeralKeepsNothing(t *testing.T) {
 	if code, body := send(t, "POST", d.api+"/api/ingest/metric", d.adminKey, `{"metric":"x","value":1}`); code != 200 || !strings.Contains(body, `"inboxed":true`) {
 		t.Fatalf("push: %d %s", code, body)
 	}
+	// intake probe, the healthcheck of images without a shell.
+	for _, tt := range []struct {
+		url  string
+		exit int
+	}{{d.api + "/readyz", 0}, {d.api + "/nowhere", 1}, {"http://127.0.0.1:1/readyz", 1}} {
+		probe := exec.Command(binary, "probe", tt.url)
+		out, _ := probe.CombinedOutput()
+		if got := probe.ProcessState.ExitCode(); got != tt.exit {
+			t.Errorf("intake probe %s: exit %d, want %d: %s", tt.url, got, tt.exit, out)
+		}
+	}
 	d.stop(t)
 	if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
 		t.Fatalf("--ephemeral wrote %s", dataDir)

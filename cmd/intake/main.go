@@ -18,6 +18,7 @@ import (
 
 	"github.com/intakehq/intake/bench"
 	"github.com/intakehq/intake/config"
+	"go.temporal.io/sdk/client"
 )
 
 const usage = `intake: an integration hub on Temporal
@@ -28,6 +29,7 @@ Usage:
   intake worker [flags]    the Temporal worker, against TEMPORAL_ADDRESS and DATABASE_URL
   intake admin ...         manage projects, keys and metrics through the API
   intake bench [flags]     measure a running intake against a bare Temporal workflow
+  intake probe URL         exit 0 when GET URL answers 2xx (a container healthcheck)
 
 Run 'intake <command> -h' for the flags; each is also an environment variable.
 `
@@ -44,6 +46,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	}
 	command := args[0]
+	if command == "probe" {
+		return runProbe(ctx, args[1:], stderr)
+	}
 	var benchOpts bench.Options
 	var extra []func(*flag.FlagSet)
 	if command == "bench" {
@@ -57,17 +62,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "intake %s: %v\n", command, err)
 		return 2
 	}
+	var conn client.Options
+	switch command {
+	case "serve", "worker", "bench":
+		if conn, err = temporalConnection(&cfg, getenv); err != nil {
+			fmt.Fprintf(stderr, "intake %s: %v\n", command, err)
+			return 2
+		}
+	case "dev":
+		// The embedded server: a user's temporal.toml, perhaps pointing at
+		// Temporal Cloud, has no say here.
+		if cfg.TemporalNamespace == "" {
+			cfg.TemporalNamespace = config.DefaultTemporalNamespace
+		}
+	}
 	switch command {
 	case "dev":
 		err = runDev(ctx, cfg, stdout)
 	case "serve":
-		err = runServe(ctx, cfg)
+		err = runServe(ctx, cfg, conn)
 	case "worker":
-		err = runWorker(ctx, cfg)
+		err = runWorker(ctx, cfg, conn)
 	case "admin":
 		err = runAdmin(ctx, cfg, rest, stdout)
 	case "bench":
-		err = runBench(ctx, cfg, benchOpts, stdout)
+		err = runBench(ctx, cfg, conn, benchOpts, stdout)
 	default:
 		fmt.Fprintf(stderr, "intake: unknown command %q\n\n%s", command, usage)
 		return 2

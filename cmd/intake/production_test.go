@@ -16,6 +16,7 @@ import (
 
 	"github.com/intakehq/intake/devserver"
 	"github.com/intakehq/intake/encryption"
+	"github.com/intakehq/intake/internal/testca"
 	"github.com/intakehq/intake/store/storetest"
 )
 
@@ -67,14 +68,23 @@ func eventually(t *testing.T, what string, f func() bool) {
 }
 
 // TestServeAndWorkerProcesses runs the production topology: `intake serve`
-// and `intake worker` as separate processes against a Temporal server and
-// PostgreSQL. The API accepts a call before any worker runs (202), and the
-// worker started later completes it.
+// and `intake worker` as separate processes against a Temporal server that
+// requires mutual TLS, as a cluster or Temporal Cloud does, and PostgreSQL.
+// The API accepts a call before any worker runs (202), and the worker
+// started later completes it.
 func TestServeAndWorkerProcesses(t *testing.T) {
 	if os.Getenv(storetest.EnvURL) == "" {
 		t.Skipf("serve and worker need PostgreSQL: set %s", storetest.EnvURL)
 	}
-	ts, err := devserver.Start(devserver.Options{LogLevel: "error"}) // no search attributes: serve/worker register them
+	ca, err := testca.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No search attributes: serve and worker register them.
+	ts, err := devserver.Start(devserver.Options{LogLevel: "error", TLS: &devserver.TLS{
+		CertFile: ca.ServerCert, KeyFile: ca.ServerKey, ClientCAFile: ca.CA,
+		ServerCAFile: ca.CA, ClientCertFile: ca.ClientCert, ClientKeyFile: ca.ClientKey, ServerName: "localhost",
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,9 +103,11 @@ func TestServeAndWorkerProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// serve and worker share the encryption keys, as they must.
+	// serve and worker share the encryption keys, as they must, and reach
+	// Temporal with the temporal CLI's variables.
 	env := []string{"DATABASE_URL=" + dsn, "TEMPORAL_ADDRESS=" + ts.FrontendAddress(), "INTAKE_LOG_LEVEL=warn", "INTAKE_REDIS_URL=" + redisURL,
-		"INTAKE_ENCRYPTION_KEYS=" + key}
+		"INTAKE_ENCRYPTION_KEYS=" + key, "TEMPORAL_TLS_SERVER_CA_CERT_PATH=" + ca.CA,
+		"TEMPORAL_TLS_CLIENT_CERT_PATH=" + ca.ClientCert, "TEMPORAL_TLS_CLIENT_KEY_PATH=" + ca.ClientKey}
 	api := "http://" + addr
 	serve := startProc(t, append(env, "INTAKE_HTTP_ADDR="+addr, "INTAKE_ADMIN_TOKEN=it_prod_test_token", "INTAKE_SYNC_WAIT=1s"), "serve")
 	eventually(t, "serve /readyz", func() bool {

@@ -44,10 +44,10 @@ func newRegistry() *prom.Registry {
 	return reg
 }
 
-// clientOptions sends the SDK's metrics to reg and its log, above info, to
-// log, and compresses requests unless compression is "none" (or "auto" on
-// loopback, where gzip is only CPU spent).
-func clientOptions(addr, namespace, compression string, loopback bool, reg *prom.Registry, log *slog.Logger) client.Options {
+// clientOptions adds to the connection opts: the SDK's metrics to reg, its
+// log above info to log, and requests compressed unless compression is
+// "none" (or "auto" on loopback, where gzip is only CPU spent).
+func clientOptions(opts client.Options, compression string, loopback bool, reg *prom.Registry, log *slog.Logger) client.Options {
 	scope, _ := tally.NewRootScope(tally.ScopeOptions{
 		CachedReporter:  tallyprom.NewReporter(tallyprom.Options{Registerer: reg}),
 		Separator:       tallyprom.DefaultSeparator,
@@ -55,12 +55,8 @@ func clientOptions(addr, namespace, compression string, loopback bool, reg *prom
 		Prefix:          "temporal",
 	}, time.Second)
 	quiet := slog.New(levelFloor{log.Handler(), slog.LevelWarn})
-	opts := client.Options{
-		HostPort:       addr,
-		Namespace:      namespace,
-		MetricsHandler: sdktally.NewMetricsHandler(scope),
-		Logger:         sdklog.NewStructuredLogger(quiet),
-	}
+	opts.MetricsHandler = sdktally.NewMetricsHandler(scope)
+	opts.Logger = sdklog.NewStructuredLogger(quiet)
 	if compression == "none" || compression == "auto" && loopback {
 		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
 	}
@@ -103,7 +99,7 @@ func requirePostgres(cfg config.Config) error {
 	return nil
 }
 
-func runServe(ctx context.Context, cfg config.Config) error {
+func runServe(ctx context.Context, cfg config.Config, conn client.Options) error {
 	log := newLogger(cfg)
 	if err := requirePostgres(cfg); err != nil {
 		return err
@@ -122,7 +118,7 @@ func runServe(ctx context.Context, cfg config.Config) error {
 	}
 	st.UseKeys(ring)
 	go maintainSecrets(ctx, st, log)
-	copts := clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, cfg.Compression, false, reg, log)
+	copts := clientOptions(conn, cfg.Compression, false, reg, log)
 	encrypt(&copts, ring, cfg.EncryptionCompress)
 	tc, err := client.NewLazyClient(copts)
 	if err != nil {
@@ -153,7 +149,7 @@ func runServe(ctx context.Context, cfg config.Config) error {
 	}
 	srv := api.New(st, tc, opts)
 	mountConsole(srv, st, cfg, cfg.AdminToken, cfg.TemporalUIURL, log)
-	log.Info("intake serve listening", "addr", cfg.HTTPAddr, "temporal", cfg.TemporalAddress)
+	log.Info("intake serve listening", append([]any{"addr", cfg.HTTPAddr, "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace}, temporalSecurity(conn)...)...)
 	return serveUntil(ctx, srv, cfg.HTTPAddr, func() {})
 }
 
@@ -193,7 +189,7 @@ func serveUntil(ctx context.Context, srv *api.Server, addr string, ready func())
 	return srv.Shutdown(shutdownCtx)
 }
 
-func runWorker(ctx context.Context, cfg config.Config) error {
+func runWorker(ctx context.Context, cfg config.Config, conn client.Options) error {
 	log := newLogger(cfg)
 	if err := requirePostgres(cfg); err != nil {
 		return err
@@ -209,7 +205,7 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	}
 	st.UseKeys(ring) // it opens the bodies the API stored for large calls
 	reg := newRegistry()
-	copts := clientOptions(cfg.TemporalAddress, cfg.TemporalNamespace, cfg.Compression, false, reg, log)
+	copts := clientOptions(conn, cfg.Compression, false, reg, log)
 	encrypt(&copts, ring, cfg.EncryptionCompress)
 	tc, err := dialTemporal(ctx, copts, log)
 	if err != nil {
@@ -228,7 +224,7 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	}
 	w := worker.New(tc, worker.Deps{Store: st, StopTimeout: cfg.WorkerStopTimeout, AlertPolicy: alertPolicy(cfg)})
 	go ensureAlertSchedule(ctx, tc, cfg.AlertsSweep, log)
-	log.Info("intake worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
+	log.Info("intake worker running", append([]any{"temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace}, temporalSecurity(conn)...)...)
 	stop := make(chan any)
 	go func() { <-ctx.Done(); close(stop) }()
 	return w.Run(stop)
