@@ -126,26 +126,6 @@ func (s *Store) Ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
-// migrationLock is the PostgreSQL advisory lock key that serialises
-// migrations when several API and worker processes start at once.
-const migrationLock = 0x696e74616b65 // "intake"
-
-// Migrate creates or updates every table. It is safe to run from several
-// processes at once.
-func (s *Store) Migrate(ctx context.Context) error {
-	db := s.db.WithContext(ctx)
-	if !s.postgres {
-		return db.AutoMigrate(models...)
-	}
-	return db.Connection(func(conn *gorm.DB) error {
-		if err := conn.Exec("SELECT pg_advisory_lock(?)", migrationLock).Error; err != nil {
-			return fmt.Errorf("migration lock: %w", err)
-		}
-		defer conn.Exec("SELECT pg_advisory_unlock(?)", migrationLock)
-		return conn.AutoMigrate(models...)
-	})
-}
-
 // notFound turns gorm's not-found into the contract's not_found.
 func notFound(err error, what string) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {

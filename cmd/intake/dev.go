@@ -67,7 +67,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	default:
 		dsn = filepath.Join(dataDir, "intake.db")
 	}
-	st, err := openStore(ctx, dsn)
+	st, err := openStore(ctx, dsn, true)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ Usage:
   intake worker [flags]    the Temporal worker, against TEMPORAL_ADDRESS and DATABASE_URL
   intake admin ...         manage projects, keys and metrics through the API
   intake bench [flags]     measure a running intake against a bare Temporal workflow
+  intake migrate up|status   apply or list the database migrations (DATABASE_URL)
   intake probe URL         exit 0 when GET URL answers 2xx (a container healthcheck)
 
 Run 'intake <command> -h' for the flags; each is also an environment variable.
@@ -85,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runWorker(ctx, cfg, conn)
 	case "admin":
 		err = runAdmin(ctx, cfg, rest, stdout)
+	case "migrate":
+		err = runMigrate(ctx, cfg, rest, stdout)
 	case "bench":
 		err = runBench(ctx, cfg, conn, benchOpts, stdout)
 	default:

@@ -109,6 +109,34 @@ func TestServeAndWorkerProcesses(t *testing.T) {
 		"INTAKE_ENCRYPTION_KEYS=" + key, "TEMPORAL_TLS_SERVER_CA_CERT_PATH=" + ca.CA,
 		"TEMPORAL_TLS_CLIENT_CERT_PATH=" + ca.ClientCert, "TEMPORAL_TLS_CLIENT_KEY_PATH=" + ca.ClientKey}
 	api := "http://" + addr
+	// serve and worker refuse a database whose schema is not the one they
+	// need; intake migrate up, run once as a job, brings it there.
+	for _, cmd := range []string{"serve", "worker"} {
+		early := exec.Command(binary, cmd)
+		early.Env = append(os.Environ(), append(env, "INTAKE_HTTP_ADDR="+addr, "INTAKE_WORKER_ADDR=off")...)
+		if out, err := early.CombinedOutput(); err == nil || !strings.Contains(string(out), "run `intake migrate up`") {
+			t.Fatalf("%s before migrating: %v\n%s", cmd, err, out)
+		}
+	}
+	migrate := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(binary, append([]string{"migrate"}, args...)...)
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("intake migrate %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if out := migrate("status"); !strings.Contains(out, "schema at version 0; this intake needs 1") || !strings.Contains(out, "00001_baseline  pending") {
+		t.Fatalf("migrate status before: %s", out)
+	}
+	if out := migrate("up"); !strings.Contains(out, "migrated from version 0 to 1") {
+		t.Fatalf("migrate up: %s", out)
+	}
+	if out := migrate("up"); !strings.Contains(out, "nothing to do") {
+		t.Fatalf("migrate up again: %s", out)
+	}
 	serve := startProc(t, append(env, "INTAKE_HTTP_ADDR="+addr, "INTAKE_ADMIN_TOKEN=it_prod_test_token", "INTAKE_SYNC_WAIT=1s"), "serve")
 	eventually(t, "serve /readyz", func() bool {
 		code, _ := tryGet(api + "/readyz")

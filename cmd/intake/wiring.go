@@ -79,15 +79,22 @@ func dialTemporal(ctx context.Context, opts client.Options, log *slog.Logger) (c
 	}
 }
 
-// openStore opens and migrates the database.
-func openStore(ctx context.Context, dsn string) (*store.Store, error) {
+// openStore opens the database and migrates it (intake dev, which owns its
+// database) or checks that it is at the schema version this build needs
+// (serve and worker: `intake migrate up` runs first, once, as a job).
+func openStore(ctx context.Context, dsn string, migrate bool) (*store.Store, error) {
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
-	if err := st.Migrate(ctx); err != nil {
+	if migrate {
+		err = st.Migrate(ctx)
+	} else {
+		err = st.CheckSchema(ctx)
+	}
+	if err != nil {
 		_ = st.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
+		return nil, err
 	}
 	return st, nil
 }
@@ -104,7 +111,7 @@ func runServe(ctx context.Context, cfg config.Config, conn client.Options) error
 	if err := requirePostgres(cfg); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg.DatabaseURL)
+	st, err := openStore(ctx, cfg.DatabaseURL, false)
 	if err != nil {
 		return err
 	}
@@ -194,7 +201,7 @@ func runWorker(ctx context.Context, cfg config.Config, conn client.Options) erro
 	if err := requirePostgres(cfg); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg.DatabaseURL)
+	st, err := openStore(ctx, cfg.DatabaseURL, false)
 	if err != nil {
 		return err
 	}
