@@ -83,6 +83,8 @@ type salesStore interface {
 
 // Options tune the API; zero values take the defaults.
 type Options struct {
+	// Tracing gives every request a span (telemetry.Setup turned it on).
+	Tracing bool
 	// AdminToken is the instance admin token; empty disables project management.
 	AdminToken string
 	// SyncWait is how long an ingest call waits for its result before 202.
@@ -272,6 +274,9 @@ func New(st Store, tc client.Client, opts Options) *Server {
 		AnsweredAtStart: func(kind string) bool { return kind == intake.KindWebhook }, Started: s.recordAccepted})
 	s.accepted.slots = make(chan struct{}, maxAcceptedWrites)
 	s.app.Use(requestID)
+	if opts.Tracing {
+		s.app.Use(traceRequests)
+	}
 	if opts.AccessLog {
 		s.app.Use(accessLog(opts.Logger))
 	}

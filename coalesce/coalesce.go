@@ -19,6 +19,9 @@ import (
 
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/workflows"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 )
@@ -140,6 +143,8 @@ type entry struct {
 	ready chan struct{} // closed once its workflow started, or failed to
 	group *group
 	index int
+	// span is the submitter's (the HTTP request's), for the start's trace.
+	span trace.SpanContext
 }
 
 // group is the calls of one workflow, and their outcomes once it ends.
@@ -194,7 +199,7 @@ func (s *Starter) Submit(ctx context.Context, calls ...intake.Call) ([]Ticket, e
 	s.mu.Lock()
 	touched := map[lane]*queue{}
 	for i, c := range calls {
-		e := &entry{call: c, size: len(c.Input) + len(c.IngestID) + 256, ready: make(chan struct{})}
+		e := &entry{call: c, size: len(c.Input) + len(c.IngestID) + 256, ready: make(chan struct{}), span: trace.SpanContextFromContext(ctx)}
 		entries[i] = e
 		k := laneOf(c)
 		q := s.lanes[k]
@@ -405,7 +410,9 @@ func (s *Starter) start(g *group) error {
 	}
 	attrs := workflows.Attrs{Project: first.ProjectID, Connector: first.ConnectorID, Source: first.Source,
 		Kind: first.Kind, EventType: first.EventType, IngestIDs: ids}
-	ctx, cancel := context.WithTimeout(context.Background(), s.o.StartTimeout)
+	traced, end := traceStart(g)
+	defer end()
+	ctx, cancel := context.WithTimeout(traced, s.o.StartTimeout)
 	defer cancel()
 	run, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       g.id,
@@ -417,4 +424,26 @@ func (s *Starter) start(g *group) error {
 	}, workflows.Ingest, workflows.IngestInput{Calls: calls})
 	g.run = run
 	return err
+}
+
+// traceStart is the context a workflow start is traced in: a lone call's
+// start continues its request's trace (and the workflow and activities
+// follow it there); a shared start is a span in the first call's trace,
+// linked to every other call's, so each call's trace leads to the
+// workflow that carried it. The start outlives no request, so only the
+// span context is taken, never the request's cancellation.
+func traceStart(g *group) (context.Context, func()) {
+	ctx := trace.ContextWithSpanContext(context.Background(), g.entries[0].span)
+	if len(g.entries) == 1 {
+		return ctx, func() {}
+	}
+	links := make([]trace.Link, 0, len(g.entries)-1)
+	for _, e := range g.entries[1:] {
+		if e.span.IsValid() {
+			links = append(links, trace.Link{SpanContext: e.span})
+		}
+	}
+	ctx, span := otel.Tracer("github.com/intakehq/intake/coalesce").Start(ctx, "coalesce.start",
+		trace.WithLinks(links...), trace.WithAttributes(attribute.Int("intake.calls", len(g.entries)), attribute.String("intake.workflow_id", g.id)))
+	return ctx, func() { span.End() }
 }

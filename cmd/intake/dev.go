@@ -79,6 +79,11 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	reg.MustRegister(temporalSrv.PersistenceCollector()) // for intake bench
 	copts := clientOptions(client.Options{HostPort: temporalSrv.FrontendAddress(), Namespace: cfg.TemporalNamespace}, cfg.Compression, true, reg, log)
 	encrypt(&copts, ring, cfg.EncryptionCompress)
+	tracing, stopTracing, err := startTracing(ctx, "intake", &copts, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	tc, err := dialTemporal(ctx, copts, log)
 	if err != nil {
 		return err
@@ -98,7 +103,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := api.New(st, tc, api.Options{
+	srv := api.New(st, tc, api.Options{Tracing: tracing.Enabled(),
 		AdminToken: boot.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF, TrustedProxies: cfg.TrustedProxies,
 		EagerStart: true, Registry: reg, Logger: log, PublicURL: cfg.PublicURL, AccessLog: cfg.AccessLog,
 		Keys: ring, CompressPayloads: cfg.EncryptionCompress, CodecToken: codecToken, CodecOrigins: codecOrigins,

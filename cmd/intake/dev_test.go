@@ -258,3 +258,36 @@ func TestDevEphemeralKeepsNothing(t *testing.T) {
 		t.Fatalf("--ephemeral wrote %s", dataDir)
 	}
 }
+
+// TestDevTracesACall: with an OTLP endpoint set, one call is one trace,
+// continuing the caller's traceparent, from the HTTP request through the
+// workflow start to the workflow and its activity.
+func TestDevTracesACall(t *testing.T) {
+	col := newCollector(t)
+	for _, kv := range col.env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	d := startDev(t, "--ephemeral")
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	req, _ := http.NewRequest("POST", d.api+"/api/ingest/metric", strings.NewReader(`{"metric":"traced","value":1}`))
+	req.Header.Set("Authorization", "Bearer "+d.adminKey)
+	req.Header.Set("Traceparent", traceparent(traceID))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("push: %d", resp.StatusCode)
+	}
+	spans := col.trace(t, traceID, "POST /api/ingest/metric", "StartWorkflow:Ingest", "RunWorkflow:Ingest", "RunActivity:ApplyCalls")
+	request := spanNamed(spans, "POST /api/ingest/metric")
+	if request.parentID != strings.Repeat("ab", 8) {
+		t.Errorf("the request's span is not the caller's child: parent %s", request.parentID)
+	}
+	if start := spanNamed(spans, "StartWorkflow:Ingest"); start.parentID != request.spanID {
+		t.Errorf("the workflow start is not the request's child: %+v", start)
+	}
+	d.stop(t)
+}

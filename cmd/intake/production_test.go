@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -108,6 +109,9 @@ func TestServeAndWorkerProcesses(t *testing.T) {
 	env := []string{"DATABASE_URL=" + dsn, "TEMPORAL_ADDRESS=" + ts.FrontendAddress(), "INTAKE_LOG_LEVEL=warn", "INTAKE_REDIS_URL=" + redisURL,
 		"INTAKE_ENCRYPTION_KEYS=" + key, "TEMPORAL_TLS_SERVER_CA_CERT_PATH=" + ca.CA,
 		"TEMPORAL_TLS_CLIENT_CERT_PATH=" + ca.ClientCert, "TEMPORAL_TLS_CLIENT_KEY_PATH=" + ca.ClientKey}
+	col := newCollector(t)
+	env = append(env, col.env()...)
+	const prodTrace = "0af7651916cd43dd8448eb211c80319c"
 	api := "http://" + addr
 	// serve and worker refuse a database whose schema is not the one they
 	// need; intake migrate up, run once as a job, brings it there.
@@ -182,12 +186,21 @@ func TestServeAndWorkerProcesses(t *testing.T) {
 		_, body := get(t, api+"/api/ingest/"+accepted.IngestID, created.AdminKey)
 		return strings.Contains(body, `"status":"done"`)
 	})
-	code, body = send(t, "POST", api+"/api/ingest/metric", created.AdminKey, `{"metric":"mrr","value":3000}`)
+	code, body = sendTraced(t, api+"/api/ingest/metric", created.AdminKey, `{"metric":"mrr","value":3000}`, traceparent(prodTrace))
 	if code != 200 || !strings.Contains(body, `"previous_value":"€2,500.00"`) || !strings.Contains(body, `"new_value":"€3,000.00"`) {
 		t.Fatalf("push with a worker running: %d %s", code, body)
 	}
 	if code, body := get(t, "http://"+ops+"/metrics", ""); code != 200 || !strings.Contains(body, "temporal_") {
 		t.Fatalf("worker /metrics lacks the SDK's metrics: %d", code)
+	}
+	// One trace spans both processes: the request in serve, the workflow
+	// and its activity in the worker.
+	spans := col.trace(t, prodTrace, "POST /api/ingest/metric", "StartWorkflow:Ingest", "RunWorkflow:Ingest", "RunActivity:ApplyCalls")
+	for name, service := range map[string]string{"POST /api/ingest/metric": "intake-serve", "StartWorkflow:Ingest": "intake-serve",
+		"RunWorkflow:Ingest": "intake-worker", "RunActivity:ApplyCalls": "intake-worker"} {
+		if got := spanNamed(spans, name).service; got != service {
+			t.Errorf("span %s from %q, want %s", name, got, service)
+		}
 	}
 	worker.stop(t)
 	serve.stop(t)
@@ -207,4 +220,19 @@ func tryGet(url string) (int, error) {
 	}
 	resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+func sendTraced(t *testing.T, url, key, body, parent string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Traceparent", parent)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/intakehq/intake/console"
 	"github.com/intakehq/intake/notify"
 	"github.com/intakehq/intake/store"
+	"github.com/intakehq/intake/telemetry"
 	"github.com/intakehq/intake/worker"
 	prom "github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -61,6 +62,31 @@ func clientOptions(opts client.Options, compression string, loopback bool, reg *
 		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
 	}
 	return opts
+}
+
+// startTracing turns OpenTelemetry tracing on when the OTEL_* variables
+// ask for it, with the Temporal SDK's interceptor added to copts; stop
+// exports what is still buffered.
+func startTracing(ctx context.Context, service string, copts *client.Options, log *slog.Logger) (tracing *telemetry.Tracing, stop func(), err error) {
+	tracing, err = telemetry.Setup(ctx, service, os.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	ics, err := tracing.Interceptors()
+	if err != nil {
+		return nil, nil, err
+	}
+	copts.Interceptors = append(copts.Interceptors, ics...)
+	if tracing.Enabled() {
+		log.Info("tracing on: spans are exported over OTLP", "service", service)
+	}
+	return tracing, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(ctx); err != nil {
+			log.Warn("tracing: the last spans were not exported", "error", err)
+		}
+	}, nil
 }
 
 // dialTemporal connects, retrying while the server comes up, until ctx ends.
@@ -127,6 +153,11 @@ func runServe(ctx context.Context, cfg config.Config, conn client.Options) error
 	go maintainSecrets(ctx, st, log)
 	copts := clientOptions(conn, cfg.Compression, false, reg, log)
 	encrypt(&copts, ring, cfg.EncryptionCompress)
+	tracing, stopTracing, err := startTracing(ctx, "intake-serve", &copts, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	tc, err := client.NewLazyClient(copts)
 	if err != nil {
 		return err
@@ -139,7 +170,7 @@ func runServe(ctx context.Context, cfg config.Config, conn client.Options) error
 	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF, TrustedProxies: cfg.TrustedProxies,
 		Registry: reg, Logger: log, PublicURL: cfg.PublicURL, AccessLog: cfg.AccessLog,
 		Keys: ring, CompressPayloads: cfg.EncryptionCompress, CodecToken: cfg.CodecToken, CodecOrigins: cfg.CodecOrigins,
-		AlertPolicy: alertPolicy(cfg)}
+		AlertPolicy: alertPolicy(cfg), Tracing: tracing.Enabled()}
 	switch cfg.RedisURL {
 	case "":
 		return errors.New("INTAKE_REDIS_URL is required: rate limits must be shared by every API replica " +
@@ -214,6 +245,11 @@ func runWorker(ctx context.Context, cfg config.Config, conn client.Options) erro
 	reg := newRegistry()
 	copts := clientOptions(conn, cfg.Compression, false, reg, log)
 	encrypt(&copts, ring, cfg.EncryptionCompress)
+	_, stopTracing, err := startTracing(ctx, "intake-worker", &copts, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	tc, err := dialTemporal(ctx, copts, log)
 	if err != nil {
 		return err
