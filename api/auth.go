@@ -182,7 +182,14 @@ const principalKey = "intake.principal"
 // require authenticates the caller and checks it may use the route.
 func (a *authenticator) require(need access) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := a.principal(c.UserContext(), c.Get(fiber.HeaderAuthorization), c.IP())
+		var p intake.Principal
+		var err error
+		if inv, ok := c.Context().UserValue(invokedKey{}).(invocation); ok {
+			p = inv.p // Invoke: authenticated by the console's session
+			c.SetUserContext(inv.ctx)
+		} else {
+			p, err = a.principal(c.UserContext(), c.Get(fiber.HeaderAuthorization), c.IP())
+		}
 		if err != nil {
 			var e *intake.Error
 			if errors.As(err, &e) && e.Code == intake.ErrRateLimited {

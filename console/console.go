@@ -33,6 +33,9 @@ var templateFS embed.FS
 //go:embed static/console.css
 var css []byte
 
+//go:embed static/console.js
+var js []byte
+
 var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
 
 // Store is what the console reads and keeps.
@@ -47,6 +50,8 @@ type Store interface {
 	ListInbox(ctx context.Context, projectID string, f store.InboxFilter, p store.Page) ([]store.InboxItem, string, error)
 	GetInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
 	DismissInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
+	ListAPIKeys(ctx context.Context, projectID string, p store.Page) ([]store.APIKey, string, error)
+	ListPoints(ctx context.Context, projectID, metricID string, r store.PointRange, p store.Page) ([]store.MetricPoint, string, error)
 	alertStore
 }
 
@@ -65,6 +70,10 @@ type Options struct {
 	// TemporalUIURL is the Temporal UI that calls link to, in Namespace;
 	// no links when empty.
 	TemporalUIURL, Namespace string
+	// Invoke runs an API request in-process as an authenticated principal
+	// (api.Server.Invoke): forms that change things go through the API's
+	// own routes, so they validate and behave exactly as the API does.
+	Invoke func(ctx context.Context, p intake.Principal, method, uri string, body []byte) (int, []byte)
 	// SessionTTL is how long a session lasts; 12 hours when 0.
 	SessionTTL time.Duration
 	Logger     *slog.Logger
@@ -99,6 +108,10 @@ func Mount(app *fiber.App, o Options) {
 		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
 		return c.Send(css)
 	})
+	g.Get("/static/console.js", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, "text/javascript; charset=utf-8")
+		return c.Send(js)
+	})
 	g.Get("/login", k.loginPage)
 	g.Post("/login", readForm, k.login)
 	g.Post("/logout", k.require, readForm, k.checkCSRF, k.logout)
@@ -107,6 +120,14 @@ func Mount(app *fiber.App, o Options) {
 	g.Get("/inbox", k.require, k.project, k.inbox)
 	g.Get("/inbox/:id", k.require, k.project, k.item)
 	g.Post("/inbox/:id/dismiss", k.require, k.project, readForm, k.checkCSRF, k.dismiss)
+	g.Post("/inbox/:id/test", k.require, k.project, readForm, k.checkCSRF, k.testAssign)
+	g.Post("/inbox/:id/assign", k.require, k.project, readForm, k.checkCSRF, k.assign)
+	g.Post("/inbox/:id/replay", k.require, k.project, readForm, k.checkCSRF, k.replay)
+	g.Get("/metrics", k.require, k.project, k.metrics)
+	g.Post("/metrics", k.require, k.project, readForm, k.checkCSRF, k.createMetric)
+	g.Get("/keys", k.require, k.project, k.keys)
+	g.Post("/keys", k.require, k.project, readForm, k.checkCSRF, k.createKey)
+	g.Post("/keys/:id/revoke", k.require, k.project, readForm, k.checkCSRF, k.revokeKey)
 	g.Get("/alerts", k.require, k.project, k.alerts)
 	g.Get("/alerts/:id", k.require, k.project, k.alert)
 }
@@ -114,7 +135,9 @@ func Mount(app *fiber.App, o Options) {
 // securityHeaders: no script at all, nothing from elsewhere, no framing,
 // and nothing cached.
 func securityHeaders(c *fiber.Ctx) error {
-	c.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	// Scripts only from /console/static: the live rule test. Every page
+	// works without it.
+	c.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("Referrer-Policy", "same-origin")
 	c.Set(fiber.HeaderCacheControl, "no-store")
@@ -178,6 +201,22 @@ type view struct {
 	Alerts   []alertRow
 	Alert    *alertRow
 	Events   []eventRow
+	// The inbox item's rule editor: the payload's field paths, the rule
+	// being written and what it does.
+	Paths  []string
+	Draft  draft
+	Test   *testResult
+	Notice string
+	// Script: the page has interactive parts (console.js).
+	Script bool
+	Keys   []keyRow
+	// Secret is a key just created, shown this once.
+	Secret string
+	// Form holds what a refused form was sent with, to show it again.
+	Form map[string]string
+	// Chart is the overview's chart of one metric; Ranges its choices.
+	Chart  *chart
+	Ranges []string
 }
 
 func render(c *fiber.Ctx, status int, name string, v view) error {
@@ -240,8 +279,9 @@ func (k *console) require(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	sess, err := k.o.Store.Session(ctx, sessionID(secret), k.o.Now())
+	var keyID string
 	if err == nil {
-		err = k.stillValid(ctx, sess)
+		keyID, err = k.stillValid(ctx, sess)
 	}
 	if err != nil {
 		if intake.ErrorCode(err) != intake.ErrNotFound && !errors.Is(err, errSignedOut) {
@@ -252,29 +292,40 @@ func (k *console) require(c *fiber.Ctx) error {
 		return c.Redirect("/console/login", fiber.StatusSeeOther)
 	}
 	c.Locals(sessionKey, sess)
+	// What the session may do through the API (Invoke): its key's, or,
+	// for the instance admin, a project admin's of the project it chose.
+	p := intake.Principal{ProjectID: sess.ProjectID, KeyID: keyID, Scope: intake.ScopeAdmin}
+	if sess.Instance && sess.ProjectID == "" {
+		p = intake.Principal{Instance: true}
+	}
+	c.Locals(principalKey, p)
 	return c.Next()
 }
 
-func (k *console) stillValid(ctx context.Context, sess store.ConsoleSession) error {
+const principalKey = "console.principal"
+
+// stillValid checks what the session signed in with, and returns the key's
+// id (none for the instance admin).
+func (k *console) stillValid(ctx context.Context, sess store.ConsoleSession) (string, error) {
 	if sess.Instance {
 		if k.o.AdminToken == "" || subtle.ConstantTimeCompare([]byte(sess.TokenHash), []byte(intake.HashAPIKey(k.o.AdminToken))) != 1 {
-			return errSignedOut
+			return "", errSignedOut
 		}
-		return nil
+		return "", nil
 	}
 	key, err := k.o.Store.APIKeyByHash(ctx, sess.TokenHash)
 	if intake.ErrorCode(err) == intake.ErrNotFound {
-		return errSignedOut
+		return "", errSignedOut
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	now := k.o.Now()
 	if key.RevokedAt != nil || key.ExpiresAt != nil && !key.ExpiresAt.After(now) ||
 		!intake.Scope(key.Scope).Allows(intake.ScopeAdmin) || key.ProjectID != sess.ProjectID {
-		return errSignedOut
+		return "", errSignedOut
 	}
-	return nil
+	return key.ID, nil
 }
 
 // checkCSRF refuses a form without the session's CSRF token.
@@ -296,7 +347,7 @@ func (k *console) logout(c *fiber.Ctx) error {
 }
 
 type metricRow struct {
-	Name, Key, Display, Updated string
+	Name, Key, Unit, Display, Updated string
 	// Firing: an alert on the metric is firing.
 	Firing bool
 }
@@ -342,6 +393,20 @@ func (k *console) overview(c *fiber.Ctx) error {
 		}
 		v.Metrics = append(v.Metrics, metricRow{Name: m.Name, Key: m.Key, Display: intake.FormatValue(m.Value, m.Unit), Updated: updated,
 			Firing: firing[m.ID]})
+	}
+	if len(rows) > 0 {
+		chosen := rows[0]
+		for _, m := range rows {
+			if m.Key == c.Query("metric") {
+				chosen = m
+			}
+		}
+		if v.Chart, err = k.chartOf(ctx, sess.ProjectID, chosen, c.Query("range"), k.o.Now()); err != nil {
+			return err
+		}
+		for _, r := range chartRanges {
+			v.Ranges = append(v.Ranges, r.Name)
+		}
 	}
 	return render(c, fiber.StatusOK, "overview.html", v)
 }
@@ -458,20 +523,30 @@ func (k *console) inbox(c *fiber.Ctx) error {
 	return render(c, fiber.StatusOK, "inbox.html", v)
 }
 
-// item shows one item with its payload.
+// item shows one item with its payload, and the rule editor.
 func (k *console) item(c *fiber.Ctx) error {
+	_, v, err := k.itemView(c)
+	if err != nil || v.Item == nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, "item.html", v)
+}
+
+// itemView reads the URL's item into its page's view. A missing item is
+// answered 404 here, and v.Item is nil.
+func (k *console) itemView(c *fiber.Ctx) (store.InboxItem, view, error) {
 	sess := c.Locals(sessionKey).(store.ConsoleSession)
 	it, err := k.o.Store.GetInboxItem(c.UserContext(), sess.ProjectID, c.Params("id"))
 	if intake.ErrorCode(err) == intake.ErrNotFound {
-		return render(c, fiber.StatusNotFound, "item.html", view{Title: "Not found", Session: true, CSRF: sess.CSRF,
+		return it, view{}, render(c, fiber.StatusNotFound, "item.html", view{Title: "Not found", Session: true, CSRF: sess.CSRF,
 			Who: "project " + sess.ProjectID})
 	}
 	if err != nil {
-		return err
+		return it, view{}, err
 	}
 	row := showItem(it)
-	return render(c, fiber.StatusOK, "item.html", view{Title: "Inbox item", Session: true, CSRF: sess.CSRF,
-		Who: "project " + sess.ProjectID, Item: &row})
+	return it, view{Title: "Inbox item", Session: true, CSRF: sess.CSRF, Who: "project " + sess.ProjectID, Item: &row,
+		Paths: fieldPaths(it), Draft: draft{Name: "From the inbox", Op: "set"}, Notice: notice(c), Script: true}, nil
 }
 
 // dismiss dismisses an open item and goes back to the inbox.

@@ -52,7 +52,7 @@ func newSite(t *testing.T, secure bool) *site {
 	}
 	// A short key cache: a revoked key is seen at the next page.
 	s.srv = api.New(st, nil, api.Options{AdminToken: instanceToken, KeyCacheTTL: time.Millisecond})
-	console.Mount(s.srv.App(), console.Options{Store: st, Authenticate: s.srv.Authenticate, AdminToken: instanceToken, Secure: secure,
+	console.Mount(s.srv.App(), console.Options{Store: st, Authenticate: s.srv.Authenticate, Invoke: s.srv.Invoke, AdminToken: instanceToken, Secure: secure,
 		TemporalUIURL: "http://ui.example/"})
 	return s
 }
@@ -67,6 +67,12 @@ type page struct {
 // do sends a request with cookies and returns the answer.
 func (s *site) do(method, path string, form url.Values, cookies ...*http.Cookie) page {
 	s.t.Helper()
+	return s.doWith(method, path, form, nil, cookies...)
+}
+
+// doWith is do with request headers.
+func (s *site) doWith(method, path string, form url.Values, headers map[string]string, cookies ...*http.Cookie) page {
+	s.t.Helper()
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -77,6 +83,9 @@ func (s *site) do(method, path string, form url.Values, cookies ...*http.Cookie)
 	}
 	for _, c := range cookies {
 		req.AddCookie(c)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := s.srv.App().Test(req, -1)
 	if err != nil {

@@ -193,7 +193,7 @@ func runServe(ctx context.Context, cfg config.Config, conn client.Options) error
 
 // mountConsole serves the web console at /console beside the API.
 func mountConsole(srv *api.Server, st *store.Store, cfg config.Config, adminToken, temporalUI string, log *slog.Logger) {
-	console.Mount(srv.App(), console.Options{Store: st, Authenticate: srv.Authenticate, AdminToken: adminToken,
+	console.Mount(srv.App(), console.Options{Store: st, Authenticate: srv.Authenticate, Invoke: srv.Invoke, AdminToken: adminToken,
 		Secure: strings.HasPrefix(cfg.PublicURL, "https://"), TemporalUIURL: temporalUI, Namespace: cfg.TemporalNamespace, Logger: log})
 }
 
