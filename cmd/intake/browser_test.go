@@ -4,6 +4,7 @@ package main_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -142,6 +143,58 @@ func TestConsoleSignInInABrowser(t *testing.T) {
 	}
 	// An alert fires on a push: its channel is notified (by intake dev's
 	// worker), and the console shows it firing.
+	// Assign a rule from an inbox item, in the page: a syntax error is
+	// shown at its position as it is typed, the fixed rule's dry-run value
+	// next, and saving resolves the item and moves the metric.
+	code, body := send(t, "POST", d.api+"/api/ingest/data", d.adminKey, `{"source":"shop","total":1999}`)
+	var inboxed struct {
+		InboxID string `json:"inbox_id"`
+	}
+	if _ = json.Unmarshal([]byte(body), &inboxed); code != 200 || inboxed.InboxID == "" {
+		t.Fatalf("shop call: %d %s", code, body)
+	}
+	err = chromedp.Do(ctx, chromedp.Navigate(d.api+"/console/inbox/"+inboxed.InboxID),
+		chromedp.WaitVisible(chromedp.ID("rule-value")),
+		chromedp.SendKeys(chromedp.ID("rule-metric"), "revenue"),
+		chromedp.Click(chromedp.ID("rule-value")),
+		chromedp.Click(chromedp.CSS(`button.path[data-path="payload.total"]`)),
+		chromedp.SendKeys(chromedp.ID("rule-value"), " /"),
+		chromedp.WaitVisible(chromedp.CSS(`li.compile-error[data-field="value"]`)))
+	screenshot(t, ctx, "console-rule-error")
+	if err != nil {
+		t.Fatalf("a syntax error is not shown as it is typed: %v", err)
+	}
+	if located, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("li.compile-error").innerText.includes("line 1, column")`)); !located {
+		t.Fatal("the syntax error has no position")
+	}
+	if err = chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("rule-value"), " 100")); err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector("td.dry-run") && document.querySelector("td.dry-run").innerText === "set 19.99"`,
+			chromedp.WithPollingTimeout(20*time.Second)))
+	}
+	screenshot(t, ctx, "console-rule-dry-run")
+	if err != nil {
+		t.Fatalf("the fixed rule's dry run: %v", err)
+	}
+	var notice string
+	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#assign button.primary")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	if err == nil {
+		notice, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("p.notice").innerText`))
+	}
+	if err == nil && !strings.Contains(notice, "is resolved") {
+		err = fmt.Errorf("the page says %q", notice)
+	}
+	screenshot(t, ctx, "console-rule-saved")
+	if err != nil {
+		t.Fatalf("saving the rule does not resolve the item: %v", err)
+	}
+	if err = chromedp.Do(ctx, chromedp.Navigate(d.api+"/console?metric=revenue&range=24h")); err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.body.innerText.includes("$19.99") && !!document.querySelector("svg polyline")`,
+			chromedp.WithPollingTimeout(20*time.Second)))
+	}
+	screenshot(t, ctx, "console-overview-chart")
+	if err != nil {
+		t.Fatalf("the overview does not show the metric's new value and chart: %v", err)
+	}
 	notified := make(chan string, 4)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
