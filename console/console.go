@@ -352,6 +352,15 @@ type metricRow struct {
 	Firing bool
 }
 
+// showMetric is a metric's row, its value formatted as the API formats it.
+func showMetric(m store.Metric) metricRow {
+	updated := "never"
+	if m.ValueAt != nil {
+		updated = m.ValueAt.UTC().Format(time.DateTime)
+	}
+	return metricRow{Name: m.Name, Key: m.Key, Unit: m.Unit, Display: intake.FormatValue(m.Value, m.Unit), Updated: updated}
+}
+
 type projectRow struct{ Name, ID, Limit, Created string }
 
 // overview lists the project's metrics with their values formatted as the
@@ -387,12 +396,9 @@ func (k *console) overview(c *fiber.Ctx) error {
 		return err
 	}
 	for _, m := range rows {
-		updated := "never"
-		if m.ValueAt != nil {
-			updated = m.ValueAt.UTC().Format(time.DateTime)
-		}
-		v.Metrics = append(v.Metrics, metricRow{Name: m.Name, Key: m.Key, Display: intake.FormatValue(m.Value, m.Unit), Updated: updated,
-			Firing: firing[m.ID]})
+		row := showMetric(m)
+		row.Firing = firing[m.ID]
+		v.Metrics = append(v.Metrics, row)
 	}
 	if len(rows) > 0 {
 		chosen := rows[0]

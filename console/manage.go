@@ -44,11 +44,7 @@ func (k *console) metricsPage(c *fiber.Ctx, status int, v view) error {
 		return err
 	}
 	for _, m := range rows {
-		updated := "never"
-		if m.ValueAt != nil {
-			updated = m.ValueAt.UTC().Format(time.DateTime)
-		}
-		v.Metrics = append(v.Metrics, metricRow{Name: m.Name, Key: m.Key, Unit: m.Unit, Display: intake.FormatValue(m.Value, m.Unit), Updated: updated})
+		v.Metrics = append(v.Metrics, showMetric(m))
 	}
 	if v.Notice == "" && c.Query("done") == "created" {
 		v.Notice = "Metric created."

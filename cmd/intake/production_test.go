@@ -82,10 +82,7 @@ func TestServeAndWorkerProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	// No search attributes: serve and worker register them.
-	ts, err := devserver.Start(devserver.Options{LogLevel: "error", TLS: &devserver.TLS{
-		CertFile: ca.ServerCert, KeyFile: ca.ServerKey, ClientCAFile: ca.CA,
-		ServerCAFile: ca.CA, ClientCertFile: ca.ClientCert, ClientKeyFile: ca.ClientKey, ServerName: "localhost",
-	}})
+	ts, err := devserver.Start(devserver.Options{LogLevel: "error", TLS: ca.DevServer()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,10 +36,7 @@ func TestTemporalConnectionOverMutualTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := devserver.Start(devserver.Options{LogLevel: "error", TLS: &devserver.TLS{
-		CertFile: ca.ServerCert, KeyFile: ca.ServerKey, ClientCAFile: ca.CA,
-		ServerCAFile: ca.CA, ClientCertFile: ca.ClientCert, ClientKeyFile: ca.ClientKey, ServerName: "localhost",
-	}})
+	srv, err := devserver.Start(devserver.Options{LogLevel: "error", TLS: ca.DevServer()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,12 +15,21 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/intakehq/intake/devserver"
 )
 
 // Files are the PEM files New writes. The server certificate is valid for
 // localhost and 127.0.0.1; the client certificate for client authentication.
 type Files struct {
 	CA, ServerCert, ServerKey, ClientCert, ClientKey string
+}
+
+// DevServer is the embedded server's TLS with these files: mutual TLS,
+// its own system workers connecting with the client certificate.
+func (f Files) DevServer() *devserver.TLS {
+	return &devserver.TLS{CertFile: f.ServerCert, KeyFile: f.ServerKey, ClientCAFile: f.CA,
+		ServerCAFile: f.CA, ClientCertFile: f.ClientCert, ClientKeyFile: f.ClientKey, ServerName: "localhost"}
 }
 
 // New writes a CA and two certificates signed by it into dir.
