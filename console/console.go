@@ -130,6 +130,9 @@ func Mount(app *fiber.App, o Options) {
 	g.Post("/keys/:id/revoke", k.require, k.project, readForm, k.checkCSRF, k.revokeKey)
 	g.Get("/alerts", k.require, k.project, k.alerts)
 	g.Get("/alerts/:id", k.require, k.project, k.alert)
+	k.mountRules(g)
+	k.mountConnectors(g)
+	k.mountSales(g)
 }
 
 // securityHeaders: no script at all, nothing from elsewhere, no framing,
@@ -217,6 +220,8 @@ type view struct {
 	// Chart is the overview's chart of one metric; Ranges its choices.
 	Chart  *chart
 	Ranges []string
+	// Data is a page's own view (rules, connectors, SalesDash pages).
+	Data any
 }
 
 func render(c *fiber.Ctx, status int, name string, v view) error {
