@@ -55,6 +55,53 @@ func (s *Server) createMetric(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(showMetric(m))
 }
 
+// updateMetric renames a metric or changes its unit. Its key is what
+// rules and callers name it by, and its value is its points' to set, so
+// neither changes here.
+func (s *Server) updateMetric(c *fiber.Ctx) error {
+	o, err := decodeObject(c.Body())
+	if err != nil {
+		return err
+	}
+	for _, fixed := range []string{"key", "value"} {
+		if _, ok := o[fixed]; ok {
+			return intake.Invalid(fixed, "a metric's %s cannot be changed: create a new metric, or push a point", fixed)
+		}
+	}
+	name, err := o.str("name", 200)
+	if err != nil {
+		return err
+	}
+	if _, ok := o["name"]; ok && name == "" {
+		return intake.Invalid("name", "name cannot be empty")
+	}
+	unit, err := o.str("unit", 20)
+	if err != nil {
+		return err
+	}
+	_, setUnit := o["unit"]
+	m, err := s.store.UpdateMetric(c.UserContext(), principal(c).ProjectID, c.Params("id"), func(m *store.Metric) error {
+		if name != "" {
+			m.Name = name
+		}
+		if setUnit {
+			m.Unit = unit
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(showMetric(m))
+}
+
+func (s *Server) deleteMetric(c *fiber.Ctx) error {
+	if err := s.store.DeleteMetric(c.UserContext(), principal(c).ProjectID, c.Params("id")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
 func (s *Server) listMetrics(c *fiber.Ctx) error {
 	return paged(c, func(ctx context.Context, pg store.Page) ([]metricJSON, string, error) {
 		rows, next, err := s.store.ListMetrics(ctx, principal(c).ProjectID, pg)

@@ -37,6 +37,8 @@ type Store interface {
 	ListAPIKeys(ctx context.Context, projectID string, p store.Page) ([]store.APIKey, string, error)
 	RevokeAPIKey(ctx context.Context, projectID, id string, at time.Time) (store.APIKey, error)
 	CreateMetric(ctx context.Context, m *store.Metric) error
+	UpdateMetric(ctx context.Context, projectID, id string, edit func(*store.Metric) error) (store.Metric, error)
+	DeleteMetric(ctx context.Context, projectID, id string) error
 	ListMetrics(ctx context.Context, projectID string, p store.Page) ([]store.Metric, string, error)
 	GetMetric(ctx context.Context, projectID, id string) (store.Metric, error)
 	ListPoints(ctx context.Context, projectID, metricID string, r store.PointRange, p store.Page) ([]store.MetricPoint, string, error)
@@ -316,6 +318,8 @@ func (s *Server) routes() {
 	app.Delete("/api/admin/keys/:id", admin, s.revokeKey)
 	app.Post("/api/admin/metrics", admin, s.createMetric)
 	app.Get("/api/admin/metrics", admin, s.listMetrics)
+	app.Patch("/api/admin/metrics/:id", admin, s.updateMetric)
+	app.Delete("/api/admin/metrics/:id", admin, s.deleteMetric)
 	app.Get("/api/admin/metrics/:id/points", admin, s.listPoints)
 	app.Get("/api/admin/calls", admin, s.listCalls)
 	app.Post("/api/admin/connectors", admin, s.createConnector)

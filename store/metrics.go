@@ -179,3 +179,49 @@ func (t *Tx) updateMetric(c intake.Call, seq int, m *Metric, in intake.MetricInp
 	t.observe(c, m, prev, point.Timestamp, res.Current)
 	return res
 }
+
+// UpdateMetric changes a project's metric with edit, inside a transaction
+// that holds the metric's row, so a point applied meanwhile is not lost.
+func (s *Store) UpdateMetric(ctx context.Context, projectID, id string, edit func(*Metric) error) (Metric, error) {
+	var m Metric
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockMetrics(tx, id); err != nil {
+			return err
+		}
+		if err := tx.Where("project_id = ? AND id = ?", projectID, id).Take(&m).Error; err != nil {
+			return notFound(err, "metric")
+		}
+		if err := edit(&m); err != nil {
+			return err
+		}
+		return tx.Model(&m).Select("name", "unit", "updated_at").Updates(&m).Error
+	})
+	return m, err
+}
+
+// DeleteMetric removes a project's metric with its points. A metric that
+// alerts watch is a conflict: deleting it would leave them watching
+// nothing. A call for the metric that runs after the delete finds no
+// metric, as for any unknown one, and its update goes to the inbox.
+func (s *Store) DeleteMetric(ctx context.Context, projectID, id string) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockMetrics(tx, id); err != nil {
+			return err
+		}
+		var m Metric
+		if err := tx.Select("id").Where("project_id = ? AND id = ?", projectID, id).Take(&m).Error; err != nil {
+			return notFound(err, "metric")
+		}
+		var alerts int64
+		if err := tx.Model(&Alert{}).Where("project_id = ? AND metric_id = ?", projectID, id).Count(&alerts).Error; err != nil {
+			return err
+		}
+		if alerts > 0 {
+			return intake.Errorf(intake.ErrConflict, "%d alert(s) watch this metric: delete them first", alerts)
+		}
+		if err := tx.Where("project_id = ? AND metric_id = ?", projectID, id).Delete(&MetricPoint{}).Error; err != nil {
+			return err
+		}
+		return tx.Where("project_id = ? AND id = ?", projectID, id).Delete(&Metric{}).Error
+	})
+}
