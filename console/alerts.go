@@ -57,7 +57,7 @@ func (k *console) showAlert(ctx context.Context, a store.Alert, metrics map[stri
 // alerts lists the project's alerts with their state.
 func (k *console) alerts(c *fiber.Ctx) error {
 	sess := c.Locals(sessionKey).(store.ConsoleSession)
-	v := view{Title: "Alerts", Session: true, CSRF: sess.CSRF, Who: "project " + sess.ProjectID}
+	v := k.formView(c, "Alerts")
 	ctx := c.UserContext()
 	rows, next, err := k.o.Store.ListAlerts(ctx, sess.ProjectID, store.Page{Limit: 50, Cursor: c.Query("cursor")})
 	if err != nil {
@@ -76,7 +76,7 @@ func (k *console) alerts(c *fiber.Ctx) error {
 // alert shows one alert and its transitions, newest first.
 func (k *console) alert(c *fiber.Ctx) error {
 	sess := c.Locals(sessionKey).(store.ConsoleSession)
-	v := view{Title: "Alert", Session: true, CSRF: sess.CSRF, Who: "project " + sess.ProjectID}
+	v := k.formView(c, "Alert")
 	ctx := c.UserContext()
 	a, err := k.o.Store.GetAlert(ctx, sess.ProjectID, c.Params("id"))
 	if intake.ErrorCode(err) == intake.ErrNotFound {

@@ -46,6 +46,8 @@ type Store interface {
 	APIKeyByHash(ctx context.Context, hash string) (store.APIKey, error)
 	ListMetrics(ctx context.Context, projectID string, p store.Page) ([]store.Metric, string, error)
 	ListProjects(ctx context.Context, p store.Page) ([]store.Project, string, error)
+	GetProject(ctx context.Context, id string) (store.Project, error)
+	SetSessionProject(ctx context.Context, id, projectID string) error
 	ListCalls(ctx context.Context, projectID string, f store.CallFilter, p store.Page) ([]store.Call, string, error)
 	ListInbox(ctx context.Context, projectID string, f store.InboxFilter, p store.Page) ([]store.InboxItem, string, error)
 	GetInboxItem(ctx context.Context, projectID, id string) (store.InboxItem, error)
@@ -130,6 +132,7 @@ func Mount(app *fiber.App, o Options) {
 	g.Post("/keys/:id/revoke", k.require, k.project, readForm, k.checkCSRF, k.revokeKey)
 	g.Get("/alerts", k.require, k.project, k.alerts)
 	g.Get("/alerts/:id", k.require, k.project, k.alert)
+	k.mountProjects(g)
 	k.mountRules(g)
 	k.mountConnectors(g)
 	k.mountSales(g)
@@ -187,23 +190,26 @@ func (k *console) cookie(name, value, path string, expires time.Time) *fiber.Coo
 
 // view is what every page template gets.
 type view struct {
-	Title    string
-	Session  bool
-	Who      string
-	CSRF     string
-	Error    string
-	Metrics  []metricRow
-	Projects []projectRow
-	Calls    []callRow
-	Filter   store.CallFilter
-	Filtered bool
-	Statuses []string
-	Next     string
-	Items    []itemRow
-	Item     *itemRow
-	Alerts   []alertRow
-	Alert    *alertRow
-	Events   []eventRow
+	Title   string
+	Session bool
+	Who     string
+	// Instance: the instance admin is signed in; InProject: a project is
+	// open (always, for a project key's session).
+	Instance, InProject bool
+	CSRF                string
+	Error               string
+	Metrics             []metricRow
+	Projects            []projectRow
+	Calls               []callRow
+	Filter              store.CallFilter
+	Filtered            bool
+	Statuses            []string
+	Next                string
+	Items               []itemRow
+	Item                *itemRow
+	Alerts              []alertRow
+	Alert               *alertRow
+	Events              []eventRow
 	// The inbox item's rule editor: the payload's field paths, the rule
 	// being written and what it does.
 	Paths  []string
@@ -304,10 +310,24 @@ func (k *console) require(c *fiber.Ctx) error {
 		p = intake.Principal{Instance: true}
 	}
 	c.Locals(principalKey, p)
+	who := "instance admin"
+	if sess.ProjectID != "" {
+		proj, err := k.o.Store.GetProject(ctx, sess.ProjectID)
+		if err != nil {
+			return err
+		}
+		if who = "project " + proj.Name; sess.Instance {
+			who = "instance admin · " + proj.Name
+		}
+	}
+	c.Locals(whoKey, who)
 	return c.Next()
 }
 
-const principalKey = "console.principal"
+const (
+	principalKey = "console.principal"
+	whoKey       = "console.who"
+)
 
 // stillValid checks what the session signed in with, and returns the key's
 // id (none for the instance admin).
@@ -372,22 +392,10 @@ type projectRow struct{ Name, ID, Limit, Created string }
 // API formats them; the instance admin sees the projects.
 func (k *console) overview(c *fiber.Ctx) error {
 	sess := c.Locals(sessionKey).(store.ConsoleSession)
-	v := view{Title: "Overview", Session: true, CSRF: sess.CSRF, Who: "project " + sess.ProjectID}
+	v := k.formView(c, "Overview")
 	ctx := c.UserContext()
-	if sess.Instance {
-		v.Who = "instance admin"
-		rows, _, err := k.o.Store.ListProjects(ctx, store.Page{Limit: 200})
-		if err != nil {
-			return err
-		}
-		for _, p := range rows {
-			limit := "none"
-			if r := p.Rate(); !r.IsZero() {
-				limit = r.String()
-			}
-			v.Projects = append(v.Projects, projectRow{Name: p.Name, ID: p.ID, Limit: limit, Created: p.CreatedAt.UTC().Format(time.DateTime)})
-		}
-		return render(c, fiber.StatusOK, "overview.html", v)
+	if sess.Instance && sess.ProjectID == "" {
+		return k.projectsPage(c, fiber.StatusOK, v)
 	}
 	rows, _, err := k.o.Store.ListMetrics(ctx, sess.ProjectID, store.Page{Limit: 200})
 	if err != nil {
@@ -462,7 +470,8 @@ const maxFilter = 200
 // 50 a page.
 func (k *console) calls(c *fiber.Ctx) error {
 	sess := c.Locals(sessionKey).(store.ConsoleSession)
-	v := view{Title: "Calls", Session: true, CSRF: sess.CSRF, Who: "project " + sess.ProjectID, Statuses: statuses}
+	v := k.formView(c, "Calls")
+	v.Statuses = statuses
 	// The filters are rendered into this answer and kept no longer.
 	f := store.CallFilter{Status: c.Query("status"), Kind: c.Query("kind"), Source: c.Query("source")}
 	if f.Status != "" && !slices.Contains(statuses, f.Status) {
@@ -491,7 +500,7 @@ func (k *console) calls(c *fiber.Ctx) error {
 
 // project sends the instance admin, who has no project, to the overview.
 func (k *console) project(c *fiber.Ctx) error {
-	if c.Locals(sessionKey).(store.ConsoleSession).Instance {
+	if sess := c.Locals(sessionKey).(store.ConsoleSession); sess.Instance && sess.ProjectID == "" {
 		return c.Redirect("/console", fiber.StatusSeeOther)
 	}
 	return c.Next()
@@ -519,7 +528,7 @@ func prettyPayload(p string) string {
 // inbox lists the open items, newest first, 50 a page.
 func (k *console) inbox(c *fiber.Ctx) error {
 	sess := c.Locals(sessionKey).(store.ConsoleSession)
-	v := view{Title: "Inbox", Session: true, CSRF: sess.CSRF, Who: "project " + sess.ProjectID}
+	v := k.formView(c, "Inbox")
 	rows, next, err := k.o.Store.ListInbox(c.UserContext(), sess.ProjectID, store.InboxFilter{Status: store.InboxOpen},
 		store.Page{Limit: 50, Cursor: c.Query("cursor")})
 	if err != nil {
@@ -549,15 +558,15 @@ func (k *console) itemView(c *fiber.Ctx) (store.InboxItem, view, error) {
 	sess := c.Locals(sessionKey).(store.ConsoleSession)
 	it, err := k.o.Store.GetInboxItem(c.UserContext(), sess.ProjectID, c.Params("id"))
 	if intake.ErrorCode(err) == intake.ErrNotFound {
-		return it, view{}, render(c, fiber.StatusNotFound, "item.html", view{Title: "Not found", Session: true, CSRF: sess.CSRF,
-			Who: "project " + sess.ProjectID})
+		return it, view{}, render(c, fiber.StatusNotFound, "item.html", k.formView(c, "Not found"))
 	}
 	if err != nil {
 		return it, view{}, err
 	}
 	row := showItem(it)
-	return it, view{Title: "Inbox item", Session: true, CSRF: sess.CSRF, Who: "project " + sess.ProjectID, Item: &row,
-		Paths: fieldPaths(it), Draft: draft{Name: "From the inbox", Op: "set"}, Notice: notice(c), Script: true}, nil
+	v := k.formView(c, "Inbox item")
+	v.Item, v.Paths, v.Draft, v.Notice, v.Script = &row, fieldPaths(it), draft{Name: "From the inbox", Op: "set"}, notice(c), true
+	return it, v, nil
 }
 
 // dismiss dismisses an open item and goes back to the inbox.

@@ -26,10 +26,12 @@ func (k *console) invoke(c *fiber.Ctx, method, uri string, body any) (int, []byt
 	return status, answer, nil
 }
 
-// formView is a management page's view, with what its forms need.
+// formView is a signed-in page's view, with what its header and forms
+// need.
 func (k *console) formView(c *fiber.Ctx, title string) view {
 	sess := c.Locals(sessionKey).(store.ConsoleSession)
-	return view{Title: title, Session: true, CSRF: sess.CSRF, Who: "project " + sess.ProjectID}
+	return view{Title: title, Session: true, CSRF: sess.CSRF, Who: c.Locals(whoKey).(string), Instance: sess.Instance,
+		InProject: sess.ProjectID != ""}
 }
 
 // metrics lists the project's metrics with a form to create one.

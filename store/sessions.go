@@ -40,3 +40,9 @@ func (s *Store) Session(ctx context.Context, id string, now time.Time) (ConsoleS
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return s.db.WithContext(ctx).Where("id = ?", id).Delete(&ConsoleSession{}).Error
 }
+
+// SetSessionProject opens projectID in an instance admin's session ("" goes
+// back to the instance's own pages).
+func (s *Store) SetSessionProject(ctx context.Context, id, projectID string) error {
+	return s.db.WithContext(ctx).Model(&ConsoleSession{}).Where("id = ? AND instance", id).Update("project_id", projectID).Error
+}
