@@ -18,9 +18,11 @@ func (s *Store) GetCall(ctx context.Context, projectID, ingestID string) (Call, 
 	return c, notFound(err, "call")
 }
 
-// CallFilter selects calls by status, kind and source; empty matches all.
+// CallFilter selects calls by status, kind, source and connector; empty
+// matches all.
 type CallFilter struct {
 	Status, Kind, Source string
+	ConnectorID          string
 }
 
 // ListCalls returns one page of a project's calls, newest first.
@@ -35,7 +37,31 @@ func (s *Store) ListCalls(ctx context.Context, projectID string, f CallFilter, p
 	if f.Source != "" {
 		q = q.Where("source = ?", f.Source)
 	}
+	if f.ConnectorID != "" {
+		q = q.Where("connector_id = ?", f.ConnectorID)
+	}
 	return list(q, p, func(r *Call) string { return r.ID })
+}
+
+// CountConnectorCalls counts the calls of a project's connectors recorded
+// since a time, by connector. Call IDs sort by their time, so the count
+// reads a range of the connector's index rather than every call it had.
+func (s *Store) CountConnectorCalls(ctx context.Context, projectID string, connectorIDs []string, since time.Time) (map[string]int64, error) {
+	out := map[string]int64{}
+	if len(connectorIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ConnectorID string
+		N           int64
+	}
+	err := s.db.WithContext(ctx).Model(&Call{}).Select("connector_id, COUNT(*) AS n").
+		Where("connector_id IN ? AND id >= ? AND project_id = ?", connectorIDs, "call_"+intake.IDAt(since), projectID).
+		Group("connector_id").Scan(&rows).Error
+	for _, r := range rows {
+		out[r.ConnectorID] = r.N
+	}
+	return out, err
 }
 
 // AcceptCalls records calls whose workflow has started as processing, so

@@ -70,6 +70,13 @@ func (s *Store) Shape(t interface{ Fatal(...any) }) map[string][]string {
 	return out
 }
 
+// HasTable reports whether the database has table.
+func (s *Store) HasTable(table string) bool { return s.db.Migrator().HasTable(table) }
+
+// AutoMigrate makes the models' tables as GORM would, for comparing the
+// migrations with the models.
+func (s *Store) AutoMigrate() error { return s.db.AutoMigrate(models...) }
+
 // Count is the rows of table.
 func (s *Store) Count(ctx context.Context, table string) (n int64, err error) {
 	err = s.db.WithContext(ctx).Table(table).Count(&n).Error

@@ -7,7 +7,7 @@ import (
 )
 
 // models lists every table, in the order AutoMigrate creates them.
-var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}, &RuleSet{}, &Task{}, &Connector{}, &Identity{}, &Entity{}, &User{}, &Activity{}, &Sale{}, &Body{}, &ConsoleSession{}, &Alert{}, &AlertEvent{}, &AlertDelivery{}}
+var models = []any{&Project{}, &APIKey{}, &Metric{}, &MetricPoint{}, &InboxItem{}, &Call{}, &RuleSet{}, &Task{}, &Connector{}, &Identity{}, &Entity{}, &User{}, &Activity{}, &Sale{}, &Body{}, &ConsoleSession{}, &Alert{}, &AlertEvent{}, &AlertDelivery{}, &SignatureFailure{}}
 
 // Project is a tenant; every other row belongs to exactly one.
 type Project struct {
@@ -149,10 +149,10 @@ type InboxItem struct {
 // makes a repeated run of the call, in any workflow, a no-op that returns
 // the first run's Result (or, for a call that failed for good, its error).
 type Call struct {
-	ID          string     `gorm:"primaryKey;size:40" json:"id"`
+	ID          string     `gorm:"primaryKey;size:40;index:idx_calls_connector,priority:2" json:"id"`
 	IngestID    string     `gorm:"size:64;not null;uniqueIndex" json:"ingest_id"`
 	ProjectID   string     `gorm:"size:40;not null;index" json:"-"`
-	ConnectorID string     `gorm:"size:40" json:"connector_id,omitempty"`
+	ConnectorID string     `gorm:"size:40;index:idx_calls_connector,priority:1" json:"connector_id,omitempty"`
 	Source      string     `gorm:"size:200" json:"source"`
 	Kind        string     `gorm:"size:40;not null" json:"kind"`
 	Status      string     `gorm:"size:16;not null" json:"status"`
