@@ -47,6 +47,7 @@ type Store interface {
 	ListMetrics(ctx context.Context, projectID string, p store.Page) ([]store.Metric, string, error)
 	ListProjects(ctx context.Context, p store.Page) ([]store.Project, string, error)
 	GetProject(ctx context.Context, id string) (store.Project, error)
+	GetMetric(ctx context.Context, projectID, id string) (store.Metric, error)
 	SetSessionProject(ctx context.Context, id, projectID string) error
 	ListCalls(ctx context.Context, projectID string, f store.CallFilter, p store.Page) ([]store.Call, string, error)
 	ListInbox(ctx context.Context, projectID string, f store.InboxFilter, p store.Page) ([]store.InboxItem, string, error)
@@ -127,6 +128,9 @@ func Mount(app *fiber.App, o Options) {
 	g.Post("/inbox/:id/replay", k.require, k.project, readForm, k.checkCSRF, k.replay)
 	g.Get("/metrics", k.require, k.project, k.metrics)
 	g.Post("/metrics", k.require, k.project, readForm, k.checkCSRF, k.createMetric)
+	g.Get("/metrics/:id", k.require, k.project, k.metric)
+	g.Post("/metrics/:id", k.require, k.project, readForm, k.checkCSRF, k.updateMetric)
+	g.Post("/metrics/:id/delete", k.require, k.project, readForm, k.checkCSRF, k.deleteMetric)
 	g.Get("/keys", k.require, k.project, k.keys)
 	g.Post("/keys", k.require, k.project, readForm, k.checkCSRF, k.createKey)
 	g.Post("/keys/:id/revoke", k.require, k.project, readForm, k.checkCSRF, k.revokeKey)
@@ -372,7 +376,7 @@ func (k *console) logout(c *fiber.Ctx) error {
 }
 
 type metricRow struct {
-	Name, Key, Unit, Display, Updated string
+	ID, Name, Key, Unit, Display, Updated string
 	// Firing: an alert on the metric is firing.
 	Firing bool
 }
@@ -383,7 +387,7 @@ func showMetric(m store.Metric) metricRow {
 	if m.ValueAt != nil {
 		updated = m.ValueAt.UTC().Format(time.DateTime)
 	}
-	return metricRow{Name: m.Name, Key: m.Key, Unit: m.Unit, Display: intake.FormatValue(m.Value, m.Unit), Updated: updated}
+	return metricRow{ID: m.ID, Name: m.Name, Key: m.Key, Unit: m.Unit, Display: intake.FormatValue(m.Value, m.Unit), Updated: updated}
 }
 
 type projectRow struct{ Name, ID, Limit, Created string }

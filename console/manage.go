@@ -48,8 +48,11 @@ func (k *console) metricsPage(c *fiber.Ctx, status int, v view) error {
 	for _, m := range rows {
 		v.Metrics = append(v.Metrics, showMetric(m))
 	}
-	if v.Notice == "" && c.Query("done") == "created" {
+	switch c.Query("done") {
+	case "created":
 		v.Notice = "Metric created."
+	case "deleted":
+		v.Notice = "Metric deleted, with its points."
 	}
 	return render(c, status, "metrics.html", v)
 }
