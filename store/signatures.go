@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -43,6 +44,9 @@ func (s *Store) AddSignatureFailures(ctx context.Context, rows []SignatureFailur
 	}).CreateInBatches(rows, s.rowsPerInsert()).Error
 }
 
+// maxReason bounds a kept reason (the column's size).
+const maxReason = 300
+
 // mergeBuckets sums rows of the same bucket: one statement may not
 // update a row twice.
 func mergeBuckets(rows []SignatureFailure) []SignatureFailure {
@@ -54,6 +58,9 @@ func mergeBuckets(rows []SignatureFailure) []SignatureFailure {
 	out := make([]SignatureFailure, 0, len(rows))
 	for _, r := range rows {
 		r.Hour, r.LastAt = SignatureHour(r.Hour), r.LastAt.UTC()
+		if len(r.LastReason) > maxReason {
+			r.LastReason = strings.ToValidUTF8(r.LastReason[:maxReason], "")
+		}
 		k := key{r.ConnectorID, r.Hour}
 		i, seen := at[k]
 		if !seen {

@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/store"
@@ -30,13 +32,15 @@ func TestSignatureFailureBuckets(t *testing.T) {
 		// One batch holding the same bucket twice is summed.
 		{bucket("c_a", f.project.ID, now.Add(-29*time.Minute), 1, "x"), bucket("c_a", f.project.ID, now.Add(-28*time.Minute), 1, "y")},
 		{bucket("c_other", "p_other", now, 9, "another project's")},
+		// A reason longer than the column is cut, not refused.
+		{bucket("c_long", f.project.ID, now, 1, strings.Repeat("é", 400))},
 	}
 	for _, rows := range flushes {
 		if err := f.st.AddSignatureFailures(ctx, rows); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, err := f.st.SignatureFailures(ctx, f.project.ID, []string{"c_a", "c_b", "c_other", "c_none"}, now.Add(-24*time.Hour))
+	got, err := f.st.SignatureFailures(ctx, f.project.ID, []string{"c_a", "c_b", "c_other", "c_none", "c_long"}, now.Add(-24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +54,10 @@ func TestSignatureFailureBuckets(t *testing.T) {
 	if _, ok := got["c_other"]; ok {
 		t.Errorf("another project's connector is summed: %+v", got)
 	}
-	if _, ok := got["c_none"]; ok || len(got) != 2 {
+	if long := got["c_long"].LastReason; len(long) > 300 || !utf8.ValidString(long) || long == "" {
+		t.Errorf("a long reason kept as %d bytes", len(long))
+	}
+	if _, ok := got["c_none"]; ok || len(got) != 3 {
 		t.Errorf("summaries %+v", got)
 	}
 
