@@ -322,6 +322,7 @@ func (s *Server) routes() {
 	app.Delete("/api/admin/metrics/:id", admin, s.deleteMetric)
 	app.Get("/api/admin/metrics/:id/points", admin, s.listPoints)
 	app.Get("/api/admin/calls", admin, s.listCalls)
+	app.Get("/api/admin/calls/:id", admin, s.getCall)
 	app.Post("/api/admin/connectors", admin, s.createConnector)
 	app.Get("/api/admin/connectors", admin, s.listConnectors)
 	app.Get("/api/admin/connectors/:id", admin, s.getConnector)

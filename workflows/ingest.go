@@ -14,6 +14,9 @@ import (
 // source and event type arrived while an earlier workflow of theirs ran.
 type IngestInput = activities.ApplyCallsInput
 
+// IngestName is Ingest's workflow type, as histories name it.
+const IngestName = "Ingest"
+
 // IngestResult is each call's outcome, in input order.
 type IngestResult = activities.ApplyCallsResult
 
