@@ -1,6 +1,322 @@
 package console
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"encoding/json"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/store"
+)
 
 // mountSales adds the SalesDash pages: unlinked identities and activity and sale aggregates.
-func (k *console) mountSales(g fiber.Router) {}
+func (k *console) mountSales(g fiber.Router) {
+	g.Get("/salesdash", k.require, k.project, k.aggregates)
+	g.Get("/salesdash/identities", k.require, k.project, k.identities)
+	g.Post("/salesdash/identities/:id/link", k.require, k.project, readForm, k.checkCSRF, k.linkIdentity)
+}
+
+// salesRefusal is an API's 4xx answer as a page shows it: the field it names,
+// so the admin knows which input to fix.
+type salesRefusal struct {
+	Status         int
+	Field, Message string
+}
+
+func salesRefusalOf(status int, answer []byte) *salesRefusal {
+	e, _ := errorOf(answer)
+	var d struct {
+		Field string `json:"field"`
+	}
+	_ = json.Unmarshal(e.Details, &d)
+	return &salesRefusal{Status: status, Field: d.Field, Message: e.Message}
+}
+
+// salesGet reads a GET route's JSON answer into out; a 4xx is the API's
+// refusal, for the page to show, not an error.
+func (k *console) salesGet(c *fiber.Ctx, uri string, out any) (*salesRefusal, error) {
+	status, answer, err := k.invoke(c, fiber.MethodGet, uri, nil)
+	if err != nil {
+		return nil, err
+	}
+	if status != fiber.StatusOK {
+		return salesRefusalOf(status, answer), nil
+	}
+	return nil, json.Unmarshal(answer, out)
+}
+
+// salesOption is an entity or connector a select offers.
+type salesOption struct{ ID, Name string }
+
+// maxSalesOptions bounds what a select offers: a page is read whole, and a
+// project with more than this many agents needs a search, not a select.
+const maxSalesOptions = 1000
+
+// salesList reads a list route page by page, up to maxSalesOptions rows; more
+// says some were left out.
+func salesList[T any](k *console, c *fiber.Ctx, path string) (rows []T, more bool, err error) {
+	cursor := ""
+	for len(rows) < maxSalesOptions {
+		var page struct {
+			Data       []T    `json:"data"`
+			NextCursor string `json:"next_cursor"`
+		}
+		uri := path + "?" + url.Values{"limit": {"200"}, "cursor": {cursor}}.Encode()
+		refused, err := k.salesGet(c, uri, &page)
+		if err != nil {
+			return nil, false, err
+		}
+		if refused != nil && refused.Status == fiber.StatusTooManyRequests {
+			return nil, false, intake.Errorf(intake.ErrRateLimited, "%s", refused.Message)
+		}
+		if refused != nil { // the query is this page's own
+			return nil, false, intake.Errorf(intake.ErrInternal, "%s: %s", path, refused.Message)
+		}
+		rows = append(rows, page.Data...)
+		if cursor = page.NextCursor; cursor == "" {
+			return rows, false, nil
+		}
+	}
+	return rows, true, nil
+}
+
+// salesConnectors are the project's connectors' names by id, and its
+// SalesDash connectors, which are the ones identities and records come from.
+func (k *console) salesConnectors(c *fiber.Ctx) (map[string]string, []salesOption, error) {
+	rows, _, err := salesList[store.Connector](k, c, "/api/admin/connectors")
+	if err != nil {
+		return nil, nil, err
+	}
+	names := map[string]string{}
+	var sales []salesOption
+	for _, conn := range rows {
+		names[conn.ID] = conn.Name
+		if conn.Type == intake.SalesDash {
+			sales = append(sales, salesOption{ID: conn.ID, Name: conn.Name})
+		}
+	}
+	return names, sales, nil
+}
+
+// identityShows are the identity page's filters, by link state.
+var identityShows = []string{"unlinked", "linked", "all"}
+
+// identityPageSize is how many identities of a kind a page lists.
+const identityPageSize = 100
+
+type identitiesData struct {
+	Show, Kind   string
+	Shows, Kinds []string
+	Groups       []identityGroup
+}
+
+// identityGroup is one kind's identities, with the entities they may be
+// linked to.
+type identityGroup struct {
+	Kind, Title string
+	Rows        []identityRow
+	Options     []salesOption
+	// Truncated: the project has more entities of the kind than the select offers.
+	Truncated bool
+	More      string
+}
+
+type identityRow struct {
+	ID, Name, ExternalID, Email, Connector, FirstSeen, LastChanged string
+	LinkedID, LinkedName                                           string
+	// Target and NewName are what its form was sent with, and Refused
+	// what the API said of them, when it was refused.
+	Target, NewName string
+	Refused         *salesRefusal
+}
+
+// identityFilter reads the page's filters, from the query or from the
+// hidden fields of a link form (which carries them back).
+func identityFilter(c *fiber.Ctx) (show, kind, problem string) {
+	show, kind = c.FormValue("show"), c.FormValue("kind")
+	if show == "" {
+		show = "unlinked"
+	}
+	if !slices.Contains(identityShows, show) {
+		show, problem = "unlinked", "Show is one of unlinked, linked or all."
+	}
+	if kind != "" && !slices.Contains(intake.IdentityKinds, kind) {
+		kind, problem = "", "Kind is one of "+strings.Join(intake.IdentityKinds, ", ")+"."
+	}
+	return show, kind, problem
+}
+
+// identitiesURL is the identities page with its filters, and more.
+func identitiesURL(show, kind string, more url.Values) string {
+	q := url.Values{}
+	for name, vals := range more {
+		q[name] = vals
+	}
+	if show != "unlinked" {
+		q.Set("show", show)
+	}
+	if kind != "" {
+		q.Set("kind", kind)
+	}
+	if len(q) == 0 {
+		return "/console/salesdash/identities"
+	}
+	return "/console/salesdash/identities?" + q.Encode()
+}
+
+// identities lists the project's SalesDash identities by kind, unlinked
+// ones by default, each with its link form.
+func (k *console) identities(c *fiber.Ctx) error {
+	return k.identitiesPage(c, fiber.StatusOK, k.formView(c, "SalesDash identities"), nil)
+}
+
+// identitiesPage renders the page; sent is a refused link form, shown in
+// its row with what it was sent with.
+func (k *console) identitiesPage(c *fiber.Ctx, status int, v view, sent *identityRow) error {
+	show, kind, problem := identityFilter(c)
+	if problem != "" && v.Error == "" {
+		v.Error = problem
+	}
+	d := identitiesData{Show: show, Kind: kind, Shows: identityShows, Kinds: intake.IdentityKinds}
+	names, _, err := k.salesConnectors(c)
+	if err != nil {
+		return err
+	}
+	placed := sent == nil
+	for _, kd := range intake.IdentityKinds {
+		if kind != "" && kd != kind {
+			continue
+		}
+		g, refused, err := k.identityGroup(c, kd, show, kind, names)
+		if err != nil {
+			return err
+		}
+		if refused != nil && v.Error == "" {
+			v.Error = refused.Message
+		}
+		for i := range g.Rows {
+			if sent != nil && g.Rows[i].ID == sent.ID {
+				g.Rows[i].Target, g.Rows[i].NewName, g.Rows[i].Refused = sent.Target, sent.NewName, sent.Refused
+				placed = true
+			}
+		}
+		d.Groups = append(d.Groups, g)
+	}
+	if !placed && v.Error == "" {
+		// The identity is not on this page (another filter, or a later page).
+		v.Error = "Identity " + sent.ID + ": " + sent.Refused.Message
+	}
+	if id := c.Query("done"); id != "" && v.Notice == "" {
+		if v.Notice, err = k.linkedNotice(c, id); err != nil {
+			return err
+		}
+	}
+	v.Data = d
+	return render(c, status, "salesdash_identities.html", v)
+}
+
+// identityGroup reads one kind's identities as the filter shows them, and
+// the kind's entities for the link form.
+// A refused query (a cursor this page did not make) is shown, not failed.
+func (k *console) identityGroup(c *fiber.Ctx, kd, show, kind string, names map[string]string) (identityGroup, *salesRefusal, error) {
+	g := identityGroup{Kind: kd, Title: strings.ToUpper(kd[:1]) + kd[1:] + "s"}
+	q := url.Values{"kind": {kd}, "limit": {strconv.Itoa(identityPageSize)}}
+	if show != "all" {
+		q.Set("linked", map[string]string{"unlinked": "false", "linked": "true"}[show])
+	}
+	if kind == kd { // only a page of one kind pages on
+		q.Set("cursor", c.Query("cursor"))
+	}
+	var page struct {
+		Data       []store.Identity `json:"data"`
+		NextCursor string           `json:"next_cursor"`
+	}
+	refused, err := k.salesGet(c, "/api/admin/identities?"+q.Encode(), &page)
+	if err != nil || refused != nil || len(page.Data) == 0 {
+		// No rows, no forms: the entities are not read, as every read
+		// counts against the key's rate limit.
+		return g, refused, err
+	}
+	ents, more, err := salesList[store.Entity](k, c, "/api/admin/"+kd+"s")
+	if err != nil {
+		return g, nil, err
+	}
+	g.Truncated = more
+	entName := map[string]string{}
+	for _, e := range ents {
+		g.Options = append(g.Options, salesOption{ID: e.ID, Name: e.Name})
+		entName[e.ID] = e.Name
+	}
+	for _, idn := range page.Data {
+		conn := names[idn.ConnectorID]
+		if conn == "" {
+			conn = idn.ConnectorID
+		}
+		r := identityRow{ID: idn.ID, Name: idn.Name, ExternalID: idn.ExternalID, Email: idn.Email, Connector: conn,
+			FirstSeen: idn.CreatedAt.UTC().Format(time.DateTime), LastChanged: idn.UpdatedAt.UTC().Format(time.DateTime),
+			LinkedID: idn.LinkedID, LinkedName: entName[idn.LinkedID]}
+		g.Rows = append(g.Rows, r)
+	}
+	if page.NextCursor != "" {
+		g.More = identitiesURL(show, kd, url.Values{"cursor": {page.NextCursor}})
+	}
+	return g, nil, nil
+}
+
+// linkedNotice says what the link just made did, from the identity and
+// its entity as the API now reads them.
+func (k *console) linkedNotice(c *fiber.Ctx, id string) (string, error) {
+	var idn store.Identity
+	refused, err := k.salesGet(c, "/api/admin/identities/"+url.PathEscape(id), &idn)
+	if err != nil || refused != nil || idn.LinkedID == "" {
+		return "", err // gone or moved since: nothing to say
+	}
+	var ent store.Entity
+	if refused, err := k.salesGet(c, "/api/admin/"+idn.Kind+"s/"+url.PathEscape(idn.LinkedID), &ent); err != nil || refused != nil {
+		return "", err
+	}
+	return strings.ToUpper(idn.Kind[:1]) + idn.Kind[1:] + " " + salesName(idn.Name, idn.ExternalID) + " is linked to " +
+		salesName(ent.Name, ent.ID) + ".", nil
+}
+
+func salesName(name, id string) string {
+	if name == "" {
+		return id
+	}
+	return "“" + name + "” (" + id + ")"
+}
+
+// linkIdentity is POST /api/admin/identities/{id}/link from a row's form:
+// target_id links to an existing entity, else the API creates one named
+// name (the identity's own name when empty) and links to it, in one call.
+func (k *console) linkIdentity(c *fiber.Ctx) error {
+	sent := identityRow{ID: c.Params("id"), Target: c.FormValue("target_id"), NewName: c.FormValue("name")}
+	body := map[string]any{}
+	if t := strings.TrimSpace(sent.Target); t != "" {
+		body["target_id"] = t
+	}
+	if n := strings.TrimSpace(sent.NewName); n != "" {
+		body["name"] = n
+	}
+	status, answer, err := k.invoke(c, fiber.MethodPost, "/api/admin/identities/"+url.PathEscape(sent.ID)+"/link", body)
+	if err != nil {
+		return err
+	}
+	show, kind, _ := identityFilter(c)
+	switch {
+	case status == fiber.StatusOK:
+		return c.Redirect(identitiesURL(show, kind, url.Values{"done": {sent.ID}}), fiber.StatusSeeOther)
+	case status == fiber.StatusNotFound:
+		// Another project's identity or entity, or none at all: this
+		// project's page, saying so.
+		v := k.formView(c, "Not found")
+		v.Error = salesRefusalOf(status, answer).Message
+		return k.identitiesPage(c, fiber.StatusNotFound, v, nil)
+	}
+	sent.Refused = salesRefusalOf(status, answer)
+	return k.identitiesPage(c, fiber.StatusUnprocessableEntity, k.formView(c, "SalesDash identities"), &sent)
+}
