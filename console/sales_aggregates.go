@@ -78,8 +78,13 @@ func (k *console) aggregates(c *fiber.Ctx) error {
 		v.Error, d.By = "By is one of agent, team, day or proposition.", store.GroupAgent
 	}
 	chosen := c.Query("range")
-	if chosen == "" && d.From == "" && d.To == "" {
+	args := c.Context().QueryArgs()
+	switch {
+	case chosen != "":
+	case !args.Has("from") && !args.Has("to"):
 		chosen = defaultSalesRange
+	case d.From == "" && d.To == "":
+		chosen = "all" // the form sent with both bounds emptied
 	}
 	if chosen != "" && !d.period(chosen, k.o.Now()) {
 		v.Error = "Range is one of 7d, 30d, 90d or all."

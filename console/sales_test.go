@@ -427,6 +427,11 @@ func TestSalesDashAggregateRanges(t *testing.T) {
 			t.Errorf("range %s: %q", rng, rows)
 		}
 	}
+	// The form sent with both bounds emptied has none.
+	if r := s.do("GET", "/console/salesdash?by=day&from=&to=", nil, sc); !strings.Contains(r.body, "<strong>All time</strong>") ||
+		!equalRows(tableRows(t, r.body, "activities-by-day")[2:], [][]string{{"Total", "2", "3"}}) {
+		t.Fatalf("no bounds: %.3000s", r.body)
+	}
 	// The default is the last 30 days, shown in the form as its dates.
 	def := s.do("GET", "/console/salesdash", nil, sc)
 	today := now.In(amsterdam)
