@@ -120,6 +120,7 @@ func Mount(app *fiber.App, o Options) {
 	g.Post("/logout", k.require, readForm, k.checkCSRF, k.logout)
 	g.Get("/", k.require, k.overview)
 	g.Get("/calls", k.require, k.project, k.calls)
+	g.Get("/calls/:id", k.require, k.project, k.call)
 	g.Get("/inbox", k.require, k.project, k.inbox)
 	g.Get("/inbox/:id", k.require, k.project, k.item)
 	g.Post("/inbox/:id/dismiss", k.require, k.project, readForm, k.checkCSRF, k.dismiss)
@@ -448,10 +449,14 @@ func (k *console) callRows(ctx context.Context, projectID string, f store.CallFi
 	}
 	out := make([]callRow, len(rows))
 	for i, c := range rows {
-		out[i] = callRow{Received: c.ReceivedAt.UTC().Format(time.DateTime), IngestID: c.IngestID, Kind: c.Kind, Source: c.Source,
-			Status: c.Status, Error: c.Error, Attempts: c.Attempts, WorkflowID: c.WorkflowID, WorkflowURL: k.workflowURL(c.WorkflowID)}
+		out[i] = k.callRow(c)
 	}
 	return out, next, nil
+}
+
+func (k *console) callRow(c store.Call) callRow {
+	return callRow{Received: c.ReceivedAt.UTC().Format(time.DateTime), IngestID: c.IngestID, Kind: c.Kind, Source: c.Source,
+		Status: c.Status, Error: c.Error, Attempts: c.Attempts, WorkflowID: c.WorkflowID, WorkflowURL: k.workflowURL(c.WorkflowID)}
 }
 
 func (k *console) workflowURL(id string) string {

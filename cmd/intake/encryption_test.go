@@ -161,6 +161,15 @@ func pushAll(t *testing.T, d *devProcess, c canaries) *commonpb.Payloads {
 	if code, body := get(t, d.api+"/api/admin/calls?limit=50", d.adminKey); code != 200 || !strings.Contains(body, ids[0]) {
 		t.Fatalf("the calls log lacks %s: %d %.300s", ids[0], code, body)
 	}
+	// A call's input is read back from its workflow's history, opened
+	// with the keys when sealed; a large one travelled by reference.
+	if code, body := get(t, d.api+"/api/admin/calls/"+ids[0], d.adminKey); code != 200 || !strings.Contains(body, `"input":{"metric":"`+c.metric+`"`) ||
+		!strings.Contains(body, `"result":{`) {
+		t.Fatalf("GET /api/admin/calls/%s: %d %.500s", ids[0], code, body)
+	}
+	if code, body := get(t, d.api+"/api/admin/calls/"+ids[1], d.adminKey); code != 200 || !strings.Contains(body, "by reference") || strings.Contains(body, c.large) {
+		t.Fatalf("GET /api/admin/calls/%s (large): %d %.500s", ids[1], code, body)
+	}
 	code, body := get(t, d.api+"/api/admin/inbox?limit=50", d.adminKey)
 	var inbox struct {
 		Data []struct{ ID string }
