@@ -24,7 +24,7 @@ const instanceToken = "it_console_test_instance_token_0123"
 // site is a console on a real store, behind the real API's
 // authentication, with a project, its metric and two keys.
 type site struct {
-	t                   *testing.T
+	t                   testing.TB
 	st                  *store.Store
 	srv                 *api.Server
 	project             store.Project
@@ -32,7 +32,7 @@ type site struct {
 	adminKeyID          string
 }
 
-func newSite(t *testing.T, secure bool) *site {
+func newSite(t testing.TB, secure bool) *site {
 	t.Helper()
 	st := storetest.Open(t)
 	p, _ := storetest.Project(t, st)
@@ -102,7 +102,7 @@ func (s *site) doWith(method, path string, form url.Values, headers map[string]s
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
 
-func csrfOf(t *testing.T, p page) string {
+func csrfOf(t testing.TB, p page) string {
 	t.Helper()
 	m := csrfField.FindStringSubmatch(p.body)
 	if m == nil {
