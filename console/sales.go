@@ -1,10 +1,10 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,12 +13,41 @@ import (
 	"github.com/intakehq/intake/store"
 )
 
+// salesStore is what the SalesDash pages read beside the API: lists that
+// check nothing a page sends. Read through Invoke, they would spend the
+// signed-in key's rate limit (100 a minute by default) at seven requests
+// an identities page; the forms and the aggregates, which the API
+// validates, still go through it.
+type salesStore interface {
+	ListIdentities(ctx context.Context, projectID string, f store.IdentityFilter, p store.Page) ([]store.Identity, string, error)
+	GetIdentity(ctx context.Context, projectID, id string) (store.Identity, error)
+	ListEntities(ctx context.Context, projectID, kind string, p store.Page) ([]store.Entity, string, error)
+	GetEntity(ctx context.Context, projectID, kind, id string) (store.Entity, error)
+	ListConnectors(ctx context.Context, projectID string, p store.Page) ([]store.Connector, string, error)
+}
+
+// salesPages are the SalesDash pages, with the store they read.
+type salesPages struct {
+	*console
+	st salesStore
+}
+
 // mountSales adds the SalesDash pages: unlinked identities and activity and sale aggregates.
 func (k *console) mountSales(g fiber.Router) {
-	g.Get("/salesdash", k.require, k.project, k.aggregates)
-	g.Get("/salesdash/identities", k.require, k.project, k.identities)
-	g.Post("/salesdash/identities/:id/link", k.require, k.project, readForm, k.checkCSRF, k.linkIdentity)
+	// Until Store embeds salesStore, a store without it is refused here,
+	// when the console is mounted, rather than on a page.
+	st, ok := k.o.Store.(salesStore)
+	if !ok {
+		panic("console: Options.Store does not read SalesDash identities, entities and connectors")
+	}
+	p := &salesPages{console: k, st: st}
+	g.Get("/salesdash", k.require, k.project, p.aggregates)
+	g.Get("/salesdash/identities", k.require, k.project, p.identities)
+	g.Post("/salesdash/identities/:id/link", k.require, k.project, readForm, k.checkCSRF, p.linkIdentity)
 }
+
+// projectOf is the project the session works in.
+func projectOf(c *fiber.Ctx) string { return c.Locals(sessionKey).(store.ConsoleSession).ProjectID }
 
 // salesRefusal is an API's 4xx answer as a page shows it: the field it names,
 // so the admin knows which input to fix.
@@ -56,28 +85,17 @@ type salesOption struct{ ID, Name string }
 // project with more than this many agents needs a search, not a select.
 const maxSalesOptions = 1000
 
-// salesList reads a list route page by page, up to maxSalesOptions rows; more
+// salesList reads a list page by page, up to maxSalesOptions rows; more
 // says some were left out.
-func salesList[T any](k *console, c *fiber.Ctx, path string) (rows []T, more bool, err error) {
+func salesList[T any](fetch func(store.Page) ([]T, string, error)) (rows []T, more bool, err error) {
 	cursor := ""
 	for len(rows) < maxSalesOptions {
-		var page struct {
-			Data       []T    `json:"data"`
-			NextCursor string `json:"next_cursor"`
-		}
-		uri := path + "?" + url.Values{"limit": {"200"}, "cursor": {cursor}}.Encode()
-		refused, err := k.salesGet(c, uri, &page)
+		page, next, err := fetch(store.Page{Limit: store.MaxPageLimit, Cursor: cursor})
 		if err != nil {
 			return nil, false, err
 		}
-		if refused != nil && refused.Status == fiber.StatusTooManyRequests {
-			return nil, false, intake.Errorf(intake.ErrRateLimited, "%s", refused.Message)
-		}
-		if refused != nil { // the query is this page's own
-			return nil, false, intake.Errorf(intake.ErrInternal, "%s: %s", path, refused.Message)
-		}
-		rows = append(rows, page.Data...)
-		if cursor = page.NextCursor; cursor == "" {
+		rows = append(rows, page...)
+		if cursor = next; cursor == "" {
 			return rows, false, nil
 		}
 	}
@@ -86,8 +104,10 @@ func salesList[T any](k *console, c *fiber.Ctx, path string) (rows []T, more boo
 
 // salesConnectors are the project's connectors' names by id, and its
 // SalesDash connectors, which are the ones identities and records come from.
-func (k *console) salesConnectors(c *fiber.Ctx) (map[string]string, []salesOption, error) {
-	rows, _, err := salesList[store.Connector](k, c, "/api/admin/connectors")
+func (p *salesPages) salesConnectors(c *fiber.Ctx) (map[string]string, []salesOption, error) {
+	rows, _, err := salesList(func(pg store.Page) ([]store.Connector, string, error) {
+		return p.st.ListConnectors(c.UserContext(), projectOf(c), pg)
+	})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -170,19 +190,19 @@ func identitiesURL(show, kind string, more url.Values) string {
 
 // identities lists the project's SalesDash identities by kind, unlinked
 // ones by default, each with its link form.
-func (k *console) identities(c *fiber.Ctx) error {
-	return k.identitiesPage(c, fiber.StatusOK, k.formView(c, "SalesDash identities"), nil)
+func (p *salesPages) identities(c *fiber.Ctx) error {
+	return p.identitiesPage(c, fiber.StatusOK, p.formView(c, "SalesDash identities"), nil)
 }
 
 // identitiesPage renders the page; sent is a refused link form, shown in
 // its row with what it was sent with.
-func (k *console) identitiesPage(c *fiber.Ctx, status int, v view, sent *identityRow) error {
+func (p *salesPages) identitiesPage(c *fiber.Ctx, status int, v view, sent *identityRow) error {
 	show, kind, problem := identityFilter(c)
 	if problem != "" && v.Error == "" {
 		v.Error = problem
 	}
 	d := identitiesData{Show: show, Kind: kind, Shows: identityShows, Kinds: intake.IdentityKinds}
-	names, _, err := k.salesConnectors(c)
+	names, _, err := p.salesConnectors(c)
 	if err != nil {
 		return err
 	}
@@ -191,12 +211,9 @@ func (k *console) identitiesPage(c *fiber.Ctx, status int, v view, sent *identit
 		if kind != "" && kd != kind {
 			continue
 		}
-		g, refused, err := k.identityGroup(c, kd, show, kind, names)
+		g, err := p.identityGroup(c, kd, show, kind, names)
 		if err != nil {
 			return err
-		}
-		if refused != nil && v.Error == "" {
-			v.Error = refused.Message
 		}
 		for i := range g.Rows {
 			if sent != nil && g.Rows[i].ID == sent.ID {
@@ -211,7 +228,7 @@ func (k *console) identitiesPage(c *fiber.Ctx, status int, v view, sent *identit
 		v.Error = "Identity " + sent.ID + ": " + sent.Refused.Message
 	}
 	if id := c.Query("done"); id != "" && v.Notice == "" {
-		if v.Notice, err = k.linkedNotice(c, id); err != nil {
+		if v.Notice, err = p.linkedNotice(c, id); err != nil {
 			return err
 		}
 	}
@@ -221,29 +238,25 @@ func (k *console) identitiesPage(c *fiber.Ctx, status int, v view, sent *identit
 
 // identityGroup reads one kind's identities as the filter shows them, and
 // the kind's entities for the link form.
-// A refused query (a cursor this page did not make) is shown, not failed.
-func (k *console) identityGroup(c *fiber.Ctx, kd, show, kind string, names map[string]string) (identityGroup, *salesRefusal, error) {
+func (p *salesPages) identityGroup(c *fiber.Ctx, kd, show, kind string, names map[string]string) (identityGroup, error) {
 	g := identityGroup{Kind: kd, Title: strings.ToUpper(kd[:1]) + kd[1:] + "s"}
-	q := url.Values{"kind": {kd}, "limit": {strconv.Itoa(identityPageSize)}}
+	f := store.IdentityFilter{Kind: kd}
 	if show != "all" {
-		q.Set("linked", map[string]string{"unlinked": "false", "linked": "true"}[show])
+		linked := show == "linked"
+		f.Linked = &linked
 	}
+	pg := store.Page{Limit: identityPageSize}
 	if kind == kd { // only a page of one kind pages on
-		q.Set("cursor", c.Query("cursor"))
+		pg.Cursor = c.Query("cursor")
 	}
-	var page struct {
-		Data       []store.Identity `json:"data"`
-		NextCursor string           `json:"next_cursor"`
+	ctx, project := c.UserContext(), projectOf(c)
+	idns, next, err := p.st.ListIdentities(ctx, project, f, pg)
+	if err != nil || len(idns) == 0 {
+		return g, err
 	}
-	refused, err := k.salesGet(c, "/api/admin/identities?"+q.Encode(), &page)
-	if err != nil || refused != nil || len(page.Data) == 0 {
-		// No rows, no forms: the entities are not read, as every read
-		// counts against the key's rate limit.
-		return g, refused, err
-	}
-	ents, more, err := salesList[store.Entity](k, c, "/api/admin/"+kd+"s")
+	ents, more, err := salesList(func(pg store.Page) ([]store.Entity, string, error) { return p.st.ListEntities(ctx, project, kd, pg) })
 	if err != nil {
-		return g, nil, err
+		return g, err
 	}
 	g.Truncated = more
 	entName := map[string]string{}
@@ -251,7 +264,7 @@ func (k *console) identityGroup(c *fiber.Ctx, kd, show, kind string, names map[s
 		g.Options = append(g.Options, salesOption{ID: e.ID, Name: e.Name})
 		entName[e.ID] = e.Name
 	}
-	for _, idn := range page.Data {
+	for _, idn := range idns {
 		conn := names[idn.ConnectorID]
 		if conn == "" {
 			conn = idn.ConnectorID
@@ -261,22 +274,25 @@ func (k *console) identityGroup(c *fiber.Ctx, kd, show, kind string, names map[s
 			LinkedID: idn.LinkedID, LinkedName: entName[idn.LinkedID]}
 		g.Rows = append(g.Rows, r)
 	}
-	if page.NextCursor != "" {
-		g.More = identitiesURL(show, kd, url.Values{"cursor": {page.NextCursor}})
+	if next != "" {
+		g.More = identitiesURL(show, kd, url.Values{"cursor": {next}})
 	}
-	return g, nil, nil
+	return g, nil
 }
 
 // linkedNotice says what the link just made did, from the identity and
-// its entity as the API now reads them.
-func (k *console) linkedNotice(c *fiber.Ctx, id string) (string, error) {
-	var idn store.Identity
-	refused, err := k.salesGet(c, "/api/admin/identities/"+url.PathEscape(id), &idn)
-	if err != nil || refused != nil || idn.LinkedID == "" {
-		return "", err // gone or moved since: nothing to say
+// its entity as they are now.
+func (p *salesPages) linkedNotice(c *fiber.Ctx, id string) (string, error) {
+	ctx, project := c.UserContext(), projectOf(c)
+	idn, err := p.st.GetIdentity(ctx, project, id)
+	if intake.ErrorCode(err) == intake.ErrNotFound || err == nil && idn.LinkedID == "" {
+		return "", nil // not this project's, or unlinked since: nothing to say
 	}
-	var ent store.Entity
-	if refused, err := k.salesGet(c, "/api/admin/"+idn.Kind+"s/"+url.PathEscape(idn.LinkedID), &ent); err != nil || refused != nil {
+	if err != nil {
+		return "", err
+	}
+	ent, err := p.st.GetEntity(ctx, project, idn.Kind, idn.LinkedID)
+	if err != nil {
 		return "", err
 	}
 	return strings.ToUpper(idn.Kind[:1]) + idn.Kind[1:] + " " + salesName(idn.Name, idn.ExternalID) + " is linked to " +
@@ -293,7 +309,7 @@ func salesName(name, id string) string {
 // linkIdentity is POST /api/admin/identities/{id}/link from a row's form:
 // target_id links to an existing entity, else the API creates one named
 // name (the identity's own name when empty) and links to it, in one call.
-func (k *console) linkIdentity(c *fiber.Ctx) error {
+func (p *salesPages) linkIdentity(c *fiber.Ctx) error {
 	sent := identityRow{ID: c.Params("id"), Target: c.FormValue("target_id"), NewName: c.FormValue("name")}
 	body := map[string]any{}
 	if t := strings.TrimSpace(sent.Target); t != "" {
@@ -302,7 +318,7 @@ func (k *console) linkIdentity(c *fiber.Ctx) error {
 	if n := strings.TrimSpace(sent.NewName); n != "" {
 		body["name"] = n
 	}
-	status, answer, err := k.invoke(c, fiber.MethodPost, "/api/admin/identities/"+url.PathEscape(sent.ID)+"/link", body)
+	status, answer, err := p.invoke(c, fiber.MethodPost, "/api/admin/identities/"+url.PathEscape(sent.ID)+"/link", body)
 	if err != nil {
 		return err
 	}
@@ -313,10 +329,10 @@ func (k *console) linkIdentity(c *fiber.Ctx) error {
 	case status == fiber.StatusNotFound:
 		// Another project's identity or entity, or none at all: this
 		// project's page, saying so.
-		v := k.formView(c, "Not found")
+		v := p.formView(c, "Not found")
 		v.Error = salesRefusalOf(status, answer).Message
-		return k.identitiesPage(c, fiber.StatusNotFound, v, nil)
+		return p.identitiesPage(c, fiber.StatusNotFound, v, nil)
 	}
 	sent.Refused = salesRefusalOf(status, answer)
-	return k.identitiesPage(c, fiber.StatusUnprocessableEntity, k.formView(c, "SalesDash identities"), &sent)
+	return p.identitiesPage(c, fiber.StatusUnprocessableEntity, p.formView(c, "SalesDash identities"), &sent)
 }

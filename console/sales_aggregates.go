@@ -64,8 +64,8 @@ type aggRow struct {
 // aggregates shows activity and sale counts and sums in one grouping
 // over a period, read from the API's aggregate routes with the page's
 // query, so the page and a dashboard reading the API see the same numbers.
-func (k *console) aggregates(c *fiber.Ctx) error {
-	v := k.formView(c, "SalesDash")
+func (p *salesPages) aggregates(c *fiber.Ctx) error {
+	v := p.formView(c, "SalesDash")
 	d := aggregatesData{From: c.Query("from"), To: c.Query("to"), TZ: c.Query("tz"), Type: c.Query("type"),
 		ConnectorID: c.Query("connector_id"), By: c.Query("by"), IncludeCancelled: c.Query("include_cancelled") == "true"}
 	if d.TZ == "" {
@@ -86,9 +86,9 @@ func (k *console) aggregates(c *fiber.Ctx) error {
 	case d.From == "" && d.To == "":
 		chosen = "all" // the form sent with both bounds emptied
 	}
-	if chosen != "" && !d.period(chosen, k.o.Now()) {
+	if chosen != "" && !d.period(chosen, p.o.Now()) {
 		v.Error = "Range is one of 7d, 30d, 90d or all."
-		d.period(defaultSalesRange, k.o.Now())
+		d.period(defaultSalesRange, p.o.Now())
 	}
 	for _, r := range salesRanges {
 		d.Ranges = append(d.Ranges, salesLink{Label: r.Label, URL: d.url(url.Values{"range": {r.Name}, "from": nil, "to": nil}), Current: r.Name == chosen})
@@ -96,21 +96,20 @@ func (k *console) aggregates(c *fiber.Ctx) error {
 	for _, g := range salesGroupings {
 		d.Tabs = append(d.Tabs, salesLink{Label: g.Label, URL: d.url(url.Values{"by": {g.Name}}), Current: g.Name == d.By})
 	}
-	_, conns, err := k.salesConnectors(c)
+	_, conns, err := p.salesConnectors(c)
 	if err != nil {
 		return err
 	}
 	d.Connectors = conns
-	if err := k.aggregateTables(c, &d); err != nil {
+	if err := p.aggregateTables(c, &d); err != nil {
 		return err
 	}
-	var unlinked struct {
-		Data []store.Identity `json:"data"`
-	}
-	if _, err := k.salesGet(c, "/api/admin/identities?linked=false&limit=1", &unlinked); err != nil {
+	no := false
+	unlinked, _, err := p.st.ListIdentities(c.UserContext(), projectOf(c), store.IdentityFilter{Linked: &no}, store.Page{Limit: 1})
+	if err != nil {
 		return err
 	}
-	d.Unlinked = len(unlinked.Data) > 0
+	d.Unlinked = len(unlinked) > 0
 	v.Data = d
 	status := fiber.StatusOK
 	if d.Refused != nil {
@@ -169,7 +168,7 @@ func (d aggregatesData) url(over url.Values) string {
 
 // aggregateTables reads the two tables from the API; a refused query
 // stops at the first refusal, which names the field.
-func (k *console) aggregateTables(c *fiber.Ctx, d *aggregatesData) error {
+func (p *salesPages) aggregateTables(c *fiber.Ctx, d *aggregatesData) error {
 	q := url.Values{"group_by": {d.By}, "tz": {d.TZ}}
 	for name, val := range map[string]string{"from": d.From, "to": d.To, "connector_id": d.ConnectorID} {
 		if val != "" {
@@ -181,7 +180,7 @@ func (k *console) aggregateTables(c *fiber.Ctx, d *aggregatesData) error {
 		for name, vals := range q {
 			aq[name] = vals
 		}
-		t, refused, err := k.aggTable(c, "/api/admin/activities/aggregate?"+aq.Encode(), d.By, "")
+		t, refused, err := p.aggTable(c, "/api/admin/activities/aggregate?"+aq.Encode(), d.By, "")
 		if err != nil || refused != nil {
 			d.Refused = refused
 			return err
@@ -195,7 +194,7 @@ func (k *console) aggregateTables(c *fiber.Ctx, d *aggregatesData) error {
 	if d.IncludeCancelled {
 		q.Set("include_cancelled", "true")
 	}
-	t, refused, err := k.aggTable(c, "/api/admin/sales/aggregate?"+q.Encode(), d.By, "EUR")
+	t, refused, err := p.aggTable(c, "/api/admin/sales/aggregate?"+q.Encode(), d.By, "EUR")
 	if err != nil || refused != nil {
 		d.Refused = refused
 		return err
@@ -210,12 +209,12 @@ func (k *console) aggregateTables(c *fiber.Ctx, d *aggregatesData) error {
 
 // aggTable reads one aggregate, its sums formatted in unit as the API
 // formats values ("" for activity values, which mix money and numbers).
-func (k *console) aggTable(c *fiber.Ctx, uri, by, unit string) (*aggTable, *salesRefusal, error) {
+func (p *salesPages) aggTable(c *fiber.Ctx, uri, by, unit string) (*aggTable, *salesRefusal, error) {
 	var answer struct {
 		Data  []store.AggregateRow `json:"data"`
 		Total store.AggregateRow   `json:"total"`
 	}
-	refused, err := k.salesGet(c, uri, &answer)
+	refused, err := p.salesGet(c, uri, &answer)
 	if err != nil || refused != nil {
 		return nil, refused, err
 	}
@@ -232,9 +231,9 @@ func (k *console) aggTable(c *fiber.Ctx, uri, by, unit string) (*aggTable, *sale
 		case row.Label == "" && row.Unlinked:
 			// A team sent without its name: the sender's id is what an
 			// admin can recognise it by.
-			var idn store.Identity
-			if refused, err := k.salesGet(c, "/api/admin/identities/"+url.PathEscape(r.Group), &idn); err != nil || refused != nil {
-				return nil, refused, err
+			idn, err := p.st.GetIdentity(c.UserContext(), projectOf(c), r.Group)
+			if err != nil {
+				return nil, nil, err
 			}
 			row.Label = "no name, sent as “" + idn.ExternalID + "”"
 		case row.Label == "":

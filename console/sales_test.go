@@ -150,6 +150,18 @@ func TestSalesDashIdentitiesPageListsUnlinkedByKind(t *testing.T) {
 	}
 }
 
+// The identities page reads its lists from the store: browsing it does
+// not spend the signed-in key's 100 requests a minute.
+func TestSalesDashBrowsingSpendsNoRateLimit(t *testing.T) {
+	s, _ := salesSite(t)
+	sc := s.signIn(s.adminKey)
+	for i := 0; i < 110; i++ {
+		if r := s.do("GET", "/console/salesdash/identities?show=all", nil, sc); r.status != 200 {
+			t.Fatalf("view %d: %d %.300s", i, r.status, r.body)
+		}
+	}
+}
+
 func TestSalesDashLinkToExistingAndCreateInOneStep(t *testing.T) {
 	s, _ := salesSite(t)
 	ctx := context.Background()
