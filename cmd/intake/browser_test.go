@@ -100,17 +100,31 @@ func TestDevUIShowsDecodedPayloads(t *testing.T) {
 func TestConsoleSignInInABrowser(t *testing.T) {
 	ctx, closeBrowser := browser(t)
 	d := startDev(t, "--data-dir", filepath.Join(t.TempDir(), "data"), "--alerts-allow-private=true")
-	if code, body := send(t, "POST", d.api+"/api/admin/metrics", d.adminKey, `{"key":"revenue","name":"Revenue","unit":"USD"}`); code != 201 {
-		t.Fatalf("create metric: %d %s", code, body)
-	}
-	if code, body := send(t, "POST", d.api+"/api/ingest/metric", d.adminKey, `{"metric":"revenue","value":12345}`); code != 200 {
-		t.Fatalf("push: %d %s", code, body)
-	}
+	// Sign in, and create the metric in the console's form.
 	err := chromedp.Do(ctx, chromedp.Navigate(d.api+"/console"),
 		chromedp.WaitVisible(chromedp.ID("token")),
 		chromedp.SendKeys(chromedp.ID("token"), d.adminKey),
 		chromedp.Submit(chromedp.ID("token")),
-		chromedp.WaitVisible(chromedp.CSS("td.value"))) // the overview, after the sign-in's redirect
+		chromedp.WaitVisible(chromedp.CSS("header nav")), // the overview, after the sign-in's redirect
+		chromedp.Navigate(d.api+"/console/metrics"),
+		chromedp.WaitVisible(chromedp.ID("metric-key")),
+		chromedp.SendKeys(chromedp.ID("metric-key"), "revenue"),
+		chromedp.SendKeys(chromedp.ID("metric-name"), "Revenue"),
+		chromedp.SendKeys(chromedp.ID("metric-unit"), "USD"),
+		chromedp.Submit(chromedp.ID("metric-key")),
+		chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	screenshot(t, ctx, "console-metrics")
+	if err != nil {
+		t.Fatalf("create the metric in the console: %v", err)
+	}
+	code, body := send(t, "POST", d.api+"/api/ingest/metric", d.adminKey, `{"metric":"revenue","value":12345,"metadata":{"order":"A-17"}}`)
+	var pushed struct {
+		IngestID string `json:"ingest_id"`
+	}
+	if _ = json.Unmarshal([]byte(body), &pushed); code != 200 || pushed.IngestID == "" {
+		t.Fatalf("push: %d %s", code, body)
+	}
+	err = chromedp.Do(ctx, chromedp.Navigate(d.api+"/console"), chromedp.WaitVisible(chromedp.CSS("td.value")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +141,17 @@ func TestConsoleSignInInABrowser(t *testing.T) {
 	screenshot(t, ctx, "console-calls")
 	if err != nil || !linked {
 		t.Fatalf("no call links to its workflow in the Temporal UI: %v", err)
+	}
+	// The call's page shows the payload it carried, read from its
+	// workflow's history (sealed there: intake dev encrypts), and its result.
+	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[href="/console/calls/`+pushed.IngestID+`"]`)), chromedp.WaitVisible(chromedp.ID("call-input")))
+	if err == nil {
+		shown, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("#call-input").innerText.includes('"A-17"') &&
+			document.querySelector("#call-result").innerText.includes("$12,345.00")`))
+	}
+	screenshot(t, ctx, "console-call")
+	if err != nil || !shown {
+		t.Fatalf("the call's page does not show its payload and result: %v", err)
 	}
 	// A payload that matched no rule is in the inbox, shown on its page.
 	if code, body := send(t, "POST", d.api+"/api/ingest/data", d.adminKey, `{"source":"crm","customer":{"email":"ann@example.com"}}`); code != 200 {
@@ -146,7 +171,7 @@ func TestConsoleSignInInABrowser(t *testing.T) {
 	// Assign a rule from an inbox item, in the page: a syntax error is
 	// shown at its position as it is typed, the fixed rule's dry-run value
 	// next, and saving resolves the item and moves the metric.
-	code, body := send(t, "POST", d.api+"/api/ingest/data", d.adminKey, `{"source":"shop","total":1999}`)
+	code, body = send(t, "POST", d.api+"/api/ingest/data", d.adminKey, `{"source":"shop","total":1999}`)
 	var inboxed struct {
 		InboxID string `json:"inbox_id"`
 	}
