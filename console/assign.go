@@ -10,19 +10,29 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/mapping"
 	"github.com/intakehq/intake/store"
 )
 
-// draft is the rule an admin writes next to an inbox item.
+// draft is a rule being written: next to an inbox item, or on a scope's
+// Rules page, where it may be a saved rule being edited (ID). What the
+// editor does not show (SourceField, Create, Unit, Enabled) rides along in
+// hidden fields, so an edit keeps it.
 type draft struct {
-	Name, Metric, Value, When, Op string
+	ID, Name, Metric, Value, When, Timestamp, Op, SourceField, Unit string
+	Enabled, Create                                                 bool
 }
 
-func readDraft(c *fiber.Ctx) draft {
-	d := draft{Name: strings.TrimSpace(c.FormValue("name")), Metric: c.FormValue("metric"), Value: c.FormValue("value"),
-		When: c.FormValue("when"), Op: c.FormValue("op")}
+// readDraft reads the editor's form; name is the rule's name when the form
+// gives none.
+func readDraft(c *fiber.Ctx, name string) draft {
+	d := draft{ID: strings.TrimSpace(c.FormValue("id")), Name: strings.TrimSpace(c.FormValue("name")), Metric: c.FormValue("metric"),
+		Value: c.FormValue("value"), When: c.FormValue("when"), Timestamp: c.FormValue("timestamp"), Op: c.FormValue("op"),
+		SourceField: c.FormValue("source_field"), Unit: c.FormValue("unit"),
+		// Absent means enabled: the inbox's editor has no such field.
+		Enabled: c.FormValue("enabled") != "false", Create: c.FormValue("create") == "true"}
 	if d.Name == "" {
-		d.Name = "From the inbox"
+		d.Name = name
 	}
 	if d.Op != "add" {
 		d.Op = "set"
@@ -30,22 +40,50 @@ func readDraft(c *fiber.Ctx) draft {
 	return d
 }
 
-// rule is the draft as the API's rule object.
+// draftOf is a saved rule in the editor.
+func draftOf(r intake.Rule) draft {
+	op := r.Op
+	if op != "add" {
+		op = "set"
+	}
+	return draft{ID: r.ID, Name: r.Name, Metric: r.Metric, Value: r.Value, When: r.When, Timestamp: r.Timestamp, Op: op,
+		SourceField: r.SourceField, Unit: r.Unit, Enabled: r.Enabled, Create: r.Create}
+}
+
+// rule is the draft as the API's rule object. A field mapping whose
+// expressions were left alone goes back as one, so it keeps skipping
+// payloads without its field instead of failing on them.
 func (d draft) rule() map[string]any {
-	r := map[string]any{"name": d.Name, "metric": d.Metric, "value": d.Value, "op": d.Op}
-	if strings.TrimSpace(d.When) != "" {
-		r["when"] = d.When
+	var r map[string]any
+	if d.SourceField != "" && d.Value == mapping.FieldPath(d.SourceField) && strings.TrimSpace(d.When) == "" && strings.TrimSpace(d.Timestamp) == "" {
+		r = map[string]any{"sourceField": d.SourceField, "metricId": d.Metric, "op": d.Op}
+	} else {
+		r = map[string]any{"name": d.Name, "metric": d.Metric, "value": d.Value, "op": d.Op}
+		if strings.TrimSpace(d.When) != "" {
+			r["when"] = d.When
+		}
+		if strings.TrimSpace(d.Timestamp) != "" {
+			r["timestamp"] = d.Timestamp
+		}
+	}
+	r["enabled"] = d.Enabled
+	// A rule that creates its metric says so wherever the API reads it;
+	// where the API drops it, the Rules page tells (savedAs).
+	if d.Create {
+		r["create"], r["unit"] = true, d.Unit
 	}
 	return r
 }
 
-// testResult is what the draft would do to the item's payload, or why it
-// does not compile, as POST /api/admin/mappings/test answers.
+// testResult is what a dry run did (POST /api/admin/mappings/test), or
+// why it did not run: Status is the API's answer, Field the field it
+// refused, Errors the rules' compile errors.
 type testResult struct {
-	Ran     bool
-	Message string
-	Errors  []compileError
-	Outcome []outcomeRow
+	Ran            bool
+	Status         int
+	Message, Field string
+	Errors         []compileError
+	Outcome        []outcomeRow
 }
 
 type compileError struct {
@@ -58,11 +96,13 @@ type outcomeRow struct {
 	Matched                        bool
 }
 
-// apiError is the API's error answer.
+// apiError is the API's error answer. Details are a rule set's compile
+// errors, or {field} for a refused field.
 type apiError struct {
 	Error   string          `json:"error"`
 	Message string          `json:"message"`
 	Details json.RawMessage `json:"details"`
+	Field   string          `json:"-"`
 }
 
 func errorOf(body []byte) (apiError, []compileError) {
@@ -73,10 +113,13 @@ func errorOf(body []byte) (apiError, []compileError) {
 		Field, Message, Snippet string
 		Line, Column            int
 	}
+	var field struct{ Field string }
 	if json.Unmarshal(e.Details, &details) == nil {
 		for _, d := range details {
 			located = append(located, compileError{Field: d.Field, Message: d.Message, Snippet: d.Snippet, Line: d.Line, Column: d.Column})
 		}
+	} else if json.Unmarshal(e.Details, &field) == nil {
+		e.Field = field.Field
 	}
 	if e.Message == "" {
 		e.Message = "the request failed"
@@ -84,47 +127,52 @@ func errorOf(body []byte) (apiError, []compileError) {
 	return e, located
 }
 
-// test dry-runs the draft on the item through the API's own test route:
-// the same compiler and evaluation as the live path.
-func (k *console) test(c *fiber.Ctx, it store.InboxItem, d draft) (testResult, error) {
-	body, _ := json.Marshal(map[string]any{"rules": []any{d.rule()}, "inbox_id": it.ID, "source": it.Source})
-	status, answer := k.o.Invoke(c.UserContext(), c.Locals(principalKey).(intake.Principal), fiber.MethodPost, "/api/admin/mappings/test", body)
-	res := testResult{Ran: true}
-	if status >= 500 {
-		return res, intake.Errorf(intake.ErrUnavailable, "testing the rule failed (%d)", status)
+// refusedResult is the API's refusal of a form as a result to show with it.
+func refusedResult(status int, answer []byte) testResult {
+	e, located := errorOf(answer)
+	return testResult{Ran: true, Status: status, Message: e.Message, Field: e.Field, Errors: located}
+}
+
+// test dry-runs rules through the API's own test route — the same
+// compiler and evaluation as the live path. body is the route's: draft
+// rules or a scope, and a payload or an inbox_id.
+func (k *console) test(c *fiber.Ctx, body map[string]any) (testResult, error) {
+	status, answer, err := k.invoke(c, fiber.MethodPost, "/api/admin/mappings/test", body)
+	if err != nil {
+		return testResult{}, err
 	}
 	if status != fiber.StatusOK {
-		e, located := errorOf(answer)
-		res.Message, res.Errors = e.Message, located
-		return res, nil
+		return refusedResult(status, answer), nil
+	}
+	type result struct {
+		Rule, Metric, Op, Error string
+		Matched                 bool
+		Value                   float64
 	}
 	var out struct {
-		Results []struct {
-			Rule, Metric, Op, Error string
-			Matched                 bool
-			Value                   float64
-		} `json:"results"`
-		Events []struct {
-			Results []struct {
-				Rule, Metric, Op, Error string
-				Matched                 bool
-				Value                   float64
-			} `json:"results"`
+		Results []result `json:"results"`
+		Events  []struct {
+			Results []result `json:"results"`
 		} `json:"events"`
 	}
 	if err := json.Unmarshal(answer, &out); err != nil {
-		return res, err
+		return testResult{}, err
 	}
 	results := out.Results
 	if len(out.Events) > 0 {
 		results = out.Events[0].Results
 	}
+	res := testResult{Ran: true, Status: status}
 	for _, r := range results {
 		res.Outcome = append(res.Outcome, outcomeRow{Rule: r.Rule, Metric: r.Metric, Op: r.Op, Error: r.Error, Matched: r.Matched,
 			Value: strconv.FormatFloat(r.Value, 'f', -1, 64)})
 	}
 	return res, nil
 }
+
+// inboxRuleName names a rule written from an inbox item unless its form
+// does.
+const inboxRuleName = "From the inbox"
 
 // testAssign answers the live test (a fragment, for the page's script) or,
 // without script, the item's page with the result under the form.
@@ -133,8 +181,8 @@ func (k *console) testAssign(c *fiber.Ctx) error {
 	if err != nil || v.Item == nil {
 		return err
 	}
-	d := readDraft(c)
-	res, err := k.test(c, it, d)
+	d := readDraft(c, inboxRuleName)
+	res, err := k.test(c, map[string]any{"rules": []any{d.rule()}, "inbox_id": it.ID, "source": it.Source})
 	if err != nil {
 		return err
 	}
@@ -153,16 +201,14 @@ func (k *console) assign(c *fiber.Ctx) error {
 	if err != nil || v.Item == nil {
 		return err
 	}
-	d := readDraft(c)
-	body, _ := json.Marshal(d.rule())
-	status, answer := k.o.Invoke(c.UserContext(), c.Locals(principalKey).(intake.Principal), fiber.MethodPost,
-		"/api/admin/inbox/"+url.PathEscape(it.ID)+"/assign", body)
-	if status >= 500 {
-		return intake.Errorf(intake.ErrUnavailable, "saving the rule failed (%d)", status)
+	d := readDraft(c, inboxRuleName)
+	status, answer, err := k.invoke(c, fiber.MethodPost, "/api/admin/inbox/"+url.PathEscape(it.ID)+"/assign", d.rule())
+	if err != nil {
+		return err
 	}
 	if status != fiber.StatusOK && status != fiber.StatusAccepted {
-		e, located := errorOf(answer)
-		v.Draft, v.Test = d, &testResult{Ran: true, Message: e.Message, Errors: located}
+		res := refusedResult(status, answer)
+		v.Draft, v.Test = d, &res
 		return render(c, fiber.StatusUnprocessableEntity, "item.html", v)
 	}
 	var out struct {
@@ -236,15 +282,21 @@ func notice(c *fiber.Ctx) string {
 }
 
 // fieldPaths are the expressions that read each leaf of the item's
-// payload, for the editor's list: payload.a.b, payload.items[0].amount; a
-// webhook event's are under event.data.
+// payload, for the editor's list.
 func fieldPaths(it store.InboxItem) []string {
+	return payloadPaths(it.Payload, it.Kind == intake.KindWebhook && !it.Failed)
+}
+
+// payloadPaths are the expressions that read each leaf of a payload:
+// payload.a.b, payload.items[0].amount; an event's (a webhook inbox item)
+// are under event.data.
+func payloadPaths(payload string, event bool) []string {
 	var root any
-	if json.Unmarshal([]byte(it.Payload), &root) != nil {
+	if json.Unmarshal([]byte(payload), &root) != nil {
 		return nil
 	}
 	prefix := "payload"
-	if it.Kind == intake.KindWebhook {
+	if event {
 		if m, ok := root.(map[string]any); ok {
 			if data, ok := m["data"]; ok {
 				root, prefix = data, "event.data"
