@@ -56,6 +56,7 @@ type Store interface {
 	ListAPIKeys(ctx context.Context, projectID string, p store.Page) ([]store.APIKey, string, error)
 	ListPoints(ctx context.Context, projectID, metricID string, r store.PointRange, p store.Page) ([]store.MetricPoint, string, error)
 	alertStore
+	ruleStore
 }
 
 // Options configure the console.
