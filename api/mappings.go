@@ -123,6 +123,34 @@ func (s *Server) saveMappings(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(showRules(scope, version, saved))
 }
 
+// addMapping adds one rule to a rule set (to the provider's defaults when
+// none is saved), keeping the others and their ids, and saves the next
+// version.
+func (s *Server) addMapping(c *fiber.Ctx) error {
+	o, err := decodeObject(c.Body())
+	if err != nil {
+		return err
+	}
+	scope, err := ruleScope(c, o)
+	if err != nil {
+		return err
+	}
+	r, err := parseRule(o)
+	if err != nil {
+		return err
+	}
+	if _, err := mapping.Compile([]intake.Rule{r}, 0); err != nil {
+		return compileError(err)
+	}
+	rules, version, err := s.editRules(c.UserContext(), scope, func(current []intake.Rule) ([]intake.Rule, error) {
+		return append(append([]intake.Rule(nil), current...), r), nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(showRules(scope, version, rules))
+}
+
 // replaceMapping replaces one rule of a rule set, keeping its id, and saves
 // the next version.
 func (s *Server) replaceMapping(c *fiber.Ctx) error {
@@ -199,6 +227,17 @@ func parseRule(o object) (intake.Rule, error) {
 		if r.Timestamp, err = o.str("timestamp", 2000); err != nil {
 			return r, err
 		}
+		if raw, ok := o["create"]; ok && !isNull(raw) {
+			if json.Unmarshal(raw, &r.Create) != nil {
+				return r, intake.Invalid("create", "create must be true or false")
+			}
+		}
+		if r.Unit, err = o.str("unit", 200); err != nil {
+			return r, err
+		}
+		if r.Unit != "" && !r.Create {
+			return r, intake.Invalid("unit", "unit is the unit of a metric the rule creates: give it with \"create\": true")
+		}
 	}
 	if r.Op, err = o.str("op", 8); err != nil {
 		return r, err
@@ -274,7 +313,13 @@ func (s *Server) testMappings(c *fiber.Ctx) error {
 		if prog, err = mapping.Compile(rules, 0); err != nil {
 			return compileError(err)
 		}
+		// A draft for a connector sees a pasted payload as its provider
+		// delivers it, as the rules in force do.
+		scope.ProjectID = principal(c).ProjectID
 		scope.Source, _ = o.str("source", 200)
+		if scope.ConnectorID, err = o.str("connector_id", 40); err != nil {
+			return err
+		}
 	} else {
 		if scope, err = ruleScope(c, o); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -298,5 +299,62 @@ func TestMetricPushesConsultRules(t *testing.T) {
 	}
 	if pts := p.points(t); len(pts) != 2 || pts[0].Value+pts[1].Value != 84 {
 		t.Fatalf("points %+v, want 42 and 42", pts)
+	}
+}
+
+// TestRuleEditsKeepWhatTheyCreate: a rule that creates its metric keeps
+// create and unit through every edit; a unit without create is refused;
+// one rule is added beside the others, which keep their ids, and to a
+// connector on its defaults as version 1 of its own; a draft for a
+// connector reads a pasted payload as its provider delivers it.
+func TestRuleEditsKeepWhatTheyCreate(t *testing.T) {
+	p := newProject(t)
+	creating := map[string]any{"name": "orders", "metric": "orders_total", "value": "payload.total", "create": true, "unit": "upper(payload.currency)"}
+	saved := do(t, "POST", "/api/admin/mappings", p.adminKey, map[string]any{"source": "shop", "rules": []any{creating}})
+	want(t, saved, 201)
+	rule := saved.body["rules"].([]any)[0].(map[string]any)
+	if rule["create"] != true || rule["unit"] != "upper(payload.currency)" {
+		t.Fatalf("saved %s", saved.raw)
+	}
+	id := rule["id"].(string)
+	creating["value"] = "payload.total * 2"
+	put := do(t, "PUT", "/api/admin/mappings/"+id+"?source=shop", p.adminKey, creating)
+	want(t, put, 200)
+	if r := put.body["rules"].([]any)[0].(map[string]any); r["create"] != true || r["unit"] != "upper(payload.currency)" || r["value"] != "payload.total * 2" {
+		t.Fatalf("replaced %s", put.raw)
+	}
+	bad := do(t, "PUT", "/api/admin/mappings/"+id+"?source=shop", p.adminKey, map[string]any{"name": "orders", "metric": "revenue", "value": "1", "unit": "USD"})
+	want(t, bad, 400)
+	if d, _ := bad.body["details"].(map[string]any); d["field"] != "unit" {
+		t.Fatalf("a unit without create: %s", bad.raw)
+	}
+
+	added := do(t, "POST", "/api/admin/mappings/rules", p.adminKey, map[string]any{"source": "shop", "name": "count", "metric": "revenue", "value": "1", "op": "add"})
+	want(t, added, 201)
+	rules := added.body["rules"].([]any)
+	if len(rules) != 2 || rules[0].(map[string]any)["id"] != id || rules[1].(map[string]any)["name"] != "count" || added.body["version"] != 3.0 {
+		t.Fatalf("added %s", added.raw)
+	}
+	want(t, do(t, "POST", "/api/admin/mappings/rules", p.adminKey, map[string]any{"source": "shop", "name": "broken", "metric": "revenue", "value": "payload.("}), 400)
+
+	conn := newConnector(t, p, "stripe", fixtureSecrets["stripe"], nil)
+	cid := conn["id"].(string)
+	defaults, _ := do(t, "GET", "/api/admin/mappings?connector_id="+cid, p.adminKey, nil).body["rules"].([]any)
+	own := do(t, "POST", "/api/admin/mappings/rules", p.adminKey, map[string]any{"connector_id": cid, "name": "every event", "metric": "revenue", "value": "1", "op": "add"})
+	want(t, own, 201)
+	if rules := own.body["rules"].([]any); own.body["version"] != 1.0 || len(rules) != len(defaults)+1 {
+		t.Fatalf("added to the defaults: %s", own.raw)
+	}
+
+	delivery := loadFixture(t, "stripe", "invoice.paid")
+	var payload any
+	if err := json.Unmarshal(delivery.body, &payload); err != nil {
+		t.Fatal(err)
+	}
+	tested := do(t, "POST", "/api/admin/mappings/test", p.adminKey, map[string]any{"connector_id": cid, "payload": payload,
+		"rules": []any{map[string]any{"name": "paid", "when": `event.type == "invoice.paid"`, "metric": "revenue", "value": "event.data.amount_paid / 100"}}})
+	want(t, tested, 200)
+	if events, _ := tested.body["events"].([]any); len(events) != 1 || events[0].(map[string]any)["type"] != "invoice.paid" {
+		t.Fatalf("a connector's draft on a pasted delivery: %s", tested.raw)
 	}
 }

@@ -344,6 +344,7 @@ func (s *Server) routes() {
 	app.Post("/api/admin/mappings", admin, s.saveMappings)
 	app.Get("/api/admin/mappings", admin, s.listMappings)
 	app.Post("/api/admin/mappings/test", admin, s.testMappings)
+	app.Post("/api/admin/mappings/rules", admin, s.addMapping)
 	app.Put("/api/admin/mappings/:id", admin, s.replaceMapping)
 	app.Delete("/api/admin/mappings/:id", admin, s.deleteMapping)
 	app.Get("/api/admin/identities", admin, s.listIdentities)

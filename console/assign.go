@@ -67,8 +67,6 @@ func (d draft) rule() map[string]any {
 		}
 	}
 	r["enabled"] = d.Enabled
-	// A rule that creates its metric says so wherever the API reads it;
-	// where the API drops it, the Rules page tells (savedAs).
 	if d.Create {
 		r["create"], r["unit"] = true, d.Unit
 	}

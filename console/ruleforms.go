@@ -2,13 +2,11 @@ package console
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/intakehq/intake"
 )
 
 // testRules dry-runs the editor's rule — or, with run=all, the scope's
@@ -30,9 +28,7 @@ func (k *console) testRules(c *fiber.Ctx) error {
 			tested.Name = untitledRule
 		}
 		body["rules"] = []any{tested.rule()}
-		if s.Kind == sourceScope {
-			body["source"] = s.Name
-		}
+		body[s.field()] = s.Name // a connector's reads a pasted payload as its provider's delivery
 	}
 	res, err := k.testOn(c, body, t)
 	if err != nil {
@@ -73,9 +69,9 @@ func (k *console) testOn(c *fiber.Ctx, body map[string]any, t testTarget) (testR
 }
 
 // saveRule saves the editor's rule: a saved one replaces itself (PUT
-// /api/admin/mappings/{id}); a new one is added to the set, saved whole
-// (POST /api/admin/mappings), as the API has no route that adds one rule.
-// A refusal shows the page again with what was typed and why.
+// /api/admin/mappings/{id}); a new one is added beside the others (POST
+// /api/admin/mappings/rules). A refusal shows the page again with what was
+// typed and why.
 func (k *console) saveRule(c *fiber.Ctx) error {
 	s, found, err := k.scopeOf(c)
 	if !found {
@@ -88,23 +84,14 @@ func (k *console) saveRule(c *fiber.Ctx) error {
 	}
 	var status int
 	var answer []byte
-	done, creates := "saved", creatingRules(set.Rules)
-	if d.Create {
-		creates++
-	}
+	done := "saved"
 	if d.ID != "" {
-		if was, ok := ruleByID(set.Rules, d.ID); ok && was.Create {
-			creates--
-		}
 		status, answer, err = k.invoke(c, fiber.MethodPut, "/api/admin/mappings/"+url.PathEscape(d.ID)+"?"+s.query(), d.rule())
 	} else {
 		done = "created"
-		rules := make([]any, 0, len(set.Rules)+1)
-		for _, r := range set.Rules {
-			rules = append(rules, draftOf(r).rule())
-		}
-		rules = append(rules, d.rule())
-		status, answer, err = k.invoke(c, fiber.MethodPost, "/api/admin/mappings", map[string]any{s.field(): s.Name, "rules": rules})
+		body := d.rule()
+		body[s.field()] = s.Name
+		status, answer, err = k.invoke(c, fiber.MethodPost, "/api/admin/mappings/rules", body)
 	}
 	if err != nil {
 		return err
@@ -114,21 +101,9 @@ func (k *console) saveRule(c *fiber.Ctx) error {
 	}
 	if status != fiber.StatusOK && status != fiber.StatusCreated {
 		res := refusedResult(status, answer)
-		if d.ID == "" {
-			res = ownError(res, len(set.Rules))
-		}
 		return k.scopePage(c, fiber.StatusUnprocessableEntity, s, d, t, &res)
 	}
-	return k.savedAs(c, s, done, set.Defaults, creates, answer)
-}
-
-// ownError names a refusal of the new rule, the set's last, as the
-// editor's: "name is required", not "rules[3].name is required".
-func ownError(res testResult, index int) testResult {
-	prefix := fmt.Sprintf("rules[%d].", index)
-	res.Field = strings.TrimPrefix(res.Field, prefix)
-	res.Message = strings.TrimPrefix(res.Message, prefix)
-	return res
+	return k.savedAs(c, s, done, set.Defaults, answer)
 }
 
 // ruleAction enables, disables or deletes one rule of the scope.
@@ -151,11 +126,7 @@ func (k *console) ruleAction(c *fiber.Ctx) error {
 	uri := "/api/admin/mappings/" + url.PathEscape(r.ID) + "?" + s.query()
 	var status int
 	var answer []byte
-	creates := creatingRules(set.Rules)
 	if action == "delete" {
-		if r.Create {
-			creates--
-		}
 		status, answer, err = k.invoke(c, fiber.MethodDelete, uri, nil)
 	} else {
 		d := draftOf(r)
@@ -173,39 +144,19 @@ func (k *console) ruleAction(c *fiber.Ctx) error {
 		v := draft{Op: "set", Enabled: true}
 		return k.scopePage(c, fiber.StatusUnprocessableEntity, s, v, testTarget{}, &res)
 	}
-	return k.savedAs(c, s, action+"d", set.Defaults, creates, answer)
-}
-
-// creatingRules counts the rules that create their metric on first use.
-func creatingRules(rules []intake.Rule) int {
-	n := 0
-	for _, r := range rules {
-		if r.Create {
-			n++
-		}
-	}
-	return n
+	return k.savedAs(c, s, action+"d", set.Defaults, answer)
 }
 
 // savedAs goes back to the scope's page, saying what was saved: its
-// version, whether it replaced the provider's defaults, and how many of
-// the creates rules meant to create their metric came back without.
-func (k *console) savedAs(c *fiber.Ctx, s ruleScope, done string, fromDefaults bool, creates int, answer []byte) error {
+// version, and whether it replaced the provider's defaults.
+func (k *console) savedAs(c *fiber.Ctx, s ruleScope, done string, fromDefaults bool, answer []byte) error {
 	var saved ruleSet
 	if err := json.Unmarshal(answer, &saved); err != nil {
 		return err
 	}
-	for _, r := range saved.Rules {
-		if r.Create {
-			creates--
-		}
-	}
 	q := url.Values{"done": {done}, "version": {strconv.Itoa(saved.Version)}}
 	if fromDefaults {
 		q.Set("from", "defaults")
-	}
-	if creates > 0 {
-		q.Set("lost", strconv.Itoa(creates))
 	}
 	return c.Redirect(s.Path()+"?"+q.Encode(), fiber.StatusSeeOther)
 }

@@ -180,10 +180,6 @@ type rulesPage struct {
 	// form tests on now.
 	Items  []itemChoice
 	Target testTarget
-	// LosesCreate counts the rules that create their metric, which a new
-	// rule's save (the whole set, through POST /api/admin/mappings, which
-	// takes no create flag) would turn into rules that need it to exist.
-	LosesCreate int
 }
 
 type itemChoice struct{ ID, Created, Reason string }
@@ -212,7 +208,7 @@ func (k *console) scopePage(c *fiber.Ctx, status int, s ruleScope, d draft, t te
 	if err != nil {
 		return err
 	}
-	page := rulesPage{Scope: s, Version: set.Version, Defaults: set.Defaults, Rules: set.Rules, Target: t, LosesCreate: creatingRules(set.Rules)}
+	page := rulesPage{Scope: s, Version: set.Version, Defaults: set.Defaults, Rules: set.Rules, Target: t}
 	if page.Items, err = k.scopeItems(c, s); err != nil {
 		return err
 	}
@@ -314,9 +310,6 @@ func ruleNotice(c *fiber.Ctx) string {
 	msg := fmt.Sprintf("%s: version %d of these rules is in force.", did, version)
 	if c.Query("from") == "defaults" {
 		msg += " The provider's defaults were copied into it: this scope has rules of its own now, and later changes to the defaults do not reach it."
-	}
-	if lost, _ := strconv.Atoi(c.Query("lost")); lost > 0 {
-		msg += fmt.Sprintf(" %d rule(s) no longer create their metric on first use (the API's rule edits do not carry that): create the metric first.", lost)
 	}
 	return msg
 }
