@@ -57,6 +57,7 @@ type Store interface {
 	ListPoints(ctx context.Context, projectID, metricID string, r store.PointRange, p store.Page) ([]store.MetricPoint, string, error)
 	alertStore
 	ruleStore
+	salesStore
 }
 
 // Options configure the console.

@@ -34,13 +34,7 @@ type salesPages struct {
 
 // mountSales adds the SalesDash pages: unlinked identities and activity and sale aggregates.
 func (k *console) mountSales(g fiber.Router) {
-	// Until Store embeds salesStore, a store without it is refused here,
-	// when the console is mounted, rather than on a page.
-	st, ok := k.o.Store.(salesStore)
-	if !ok {
-		panic("console: Options.Store does not read SalesDash identities, entities and connectors")
-	}
-	p := &salesPages{console: k, st: st}
+	p := &salesPages{console: k, st: k.o.Store}
 	g.Get("/salesdash", k.require, k.project, p.aggregates)
 	g.Get("/salesdash/identities", k.require, k.project, p.identities)
 	g.Post("/salesdash/identities/:id/link", k.require, k.project, readForm, k.checkCSRF, p.linkIdentity)
