@@ -225,7 +225,7 @@ func (s *Server) revokeKey(c *fiber.Ctx) error {
 // listCalls lists every accepted call, newest first: processing (with
 // its attempts and last error while it retries), done or failed.
 func (s *Server) listCalls(c *fiber.Ctx) error {
-	f := store.CallFilter{Status: c.Query("status"), Kind: c.Query("kind"), Source: c.Query("source")}
+	f := store.CallFilter{Status: c.Query("status"), Kind: c.Query("kind"), Source: c.Query("source"), ConnectorID: c.Query("connector")}
 	switch f.Status {
 	case "", intake.StatusProcessing, intake.StatusDone, intake.StatusFailed:
 	default:

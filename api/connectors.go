@@ -89,6 +89,7 @@ type connectorJSON struct {
 	// activities URL.
 	SalesURL string `json:"sales_url,omitempty"`
 	Key      string `json:"key,omitempty"`
+	health
 }
 
 func (s *Server) showConnector(c *fiber.Ctx, conn store.Connector) connectorJSON {
@@ -210,7 +211,11 @@ func (s *Server) createConnector(c *fiber.Ctx) error {
 func (s *Server) listConnectors(c *fiber.Ctx) error {
 	return paged(c, func(ctx context.Context, pg store.Page) ([]connectorJSON, string, error) {
 		rows, next, err := s.store.ListConnectors(ctx, principal(c).ProjectID, pg)
-		return mapRows(rows, next, err, func(conn store.Connector) connectorJSON { return s.showConnector(c, conn) })
+		out, next, err := mapRows(rows, next, err, func(conn store.Connector) connectorJSON { return s.showConnector(c, conn) })
+		if err != nil {
+			return nil, "", err
+		}
+		return out, next, s.withHealth(ctx, principal(c).ProjectID, out)
 	})
 }
 
@@ -219,7 +224,11 @@ func (s *Server) getConnector(c *fiber.Ctx) error {
 	if err != nil || conn.ProjectID != principal(c).ProjectID {
 		return intake.Errorf(intake.ErrNotFound, "connector not found")
 	}
-	return c.JSON(s.showConnector(c, conn))
+	out := []connectorJSON{s.showConnector(c, conn)}
+	if err := s.withHealth(c.UserContext(), conn.ProjectID, out); err != nil {
+		return err
+	}
+	return c.JSON(out[0])
 }
 
 // updateConnector changes a connector's name, settings or enabled state.

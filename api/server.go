@@ -4,6 +4,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -61,6 +62,7 @@ type Store interface {
 	EditRulesFrom(ctx context.Context, scope store.RuleScope, defaults []intake.Rule, edit func([]intake.Rule) ([]intake.Rule, error)) ([]intake.Rule, int, error)
 	salesStore
 	alertStore
+	signatureStore
 }
 
 // salesStore is what the SalesDash routes need of the store.
@@ -151,6 +153,10 @@ type Options struct {
 	MaxCallsPerWorkflow int
 	// AlertPolicy says which addresses alert channels may reach.
 	AlertPolicy notify.Policy
+	// SignatureFlush is how often deliveries refused for their signature,
+	// counted in memory, are added to the store (and on Shutdown).
+	// DefaultSignatureFlush when 0.
+	SignatureFlush time.Duration
 }
 
 func (o *Options) defaults() {
@@ -201,6 +207,7 @@ type Server struct {
 	connectors        *lru.LRU[string, store.Connector]
 	projectLimits     *lru.LRU[string, intake.Rate]
 	signatureFailures *prometheus.CounterVec
+	failures          *failureLog
 	inFlight          *inFlight
 	limiter           *rateLimiter
 	starter           *coalesce.Starter
@@ -274,6 +281,7 @@ func New(st Store, tc client.Client, opts Options) *Server {
 	s.connectors = lru.NewLRU[string, store.Connector](keyCacheSize, nil, opts.KeyCacheTTL)
 	s.projectLimits = lru.NewLRU[string, intake.Rate](keyCacheSize, nil, opts.KeyCacheTTL)
 	s.signatureFailures = newSignatureFailures(opts.Registry)
+	s.failures = newFailureLog(st, opts.Logger, s.now, opts.SignatureFlush)
 	newFiringGauge(st, opts.Registry)
 	s.inFlight = newInFlight(opts.MaxInFlight, opts.Registry)
 	s.unverified = &unverifiedBudget{max: opts.MaxUnverifiedBytes}
@@ -399,7 +407,7 @@ func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.app.ShutdownWithContext(ctx)
 	s.accepted.stopRecording()
-	return err
+	return errors.Join(err, s.failures.close(ctx))
 }
 
 // proxyHeader is where the client's address is read from behind trusted

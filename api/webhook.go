@@ -71,7 +71,7 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 	}
 	c.Request().Header.VisitAll(func(k, v []byte) { req.Header.Add(string(k), string(v)) })
 	if err := s.authenticateDelivery(c, provider, conn, req); err != nil {
-		s.signatureFailures.WithLabelValues(provider.Name).Inc()
+		s.refused(provider, conn, err)
 		return err
 	}
 	d.verified()
