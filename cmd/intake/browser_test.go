@@ -99,7 +99,8 @@ func TestDevUIShowsDecodedPayloads(t *testing.T) {
 // value, in a browser that runs the page under its CSP.
 func TestConsoleSignInInABrowser(t *testing.T) {
 	ctx, closeBrowser := browser(t)
-	d := startDev(t, "--data-dir", filepath.Join(t.TempDir(), "data"), "--alerts-allow-private=true")
+	const instanceToken = "it_browser_story_instance_token_0123456789"
+	d := startDev(t, "--data-dir", filepath.Join(t.TempDir(), "data"), "--alerts-allow-private=true", "--admin-token", instanceToken)
 	// Sign in, and create the metric in the console's form.
 	err := chromedp.Do(ctx, chromedp.Navigate(d.api+"/console"),
 		chromedp.WaitVisible(chromedp.ID("token")),
@@ -250,6 +251,59 @@ func TestConsoleSignInInABrowser(t *testing.T) {
 	screenshot(t, ctx, "console-overview-firing")
 	if err != nil {
 		t.Fatalf("the overview does not mark the firing metric: %v", err)
+	}
+	// The rule saved from the inbox is the shop source's, on its Rules page.
+	err = chromedp.Do(ctx, chromedp.Navigate(d.api+"/console/rules"), chromedp.Click(chromedp.CSS(`a[href="/console/rules/source/shop"]`)),
+		chromedp.WaitVisible(chromedp.ID("rule-editor")))
+	if err == nil {
+		shown, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.body.innerText.includes("payload.total / 100")`))
+	}
+	screenshot(t, ctx, "console-rules")
+	if err != nil || !shown {
+		t.Fatalf("the Rules page does not show the saved rule: %v", err)
+	}
+	// SalesDash: an activity names an agent nobody linked; the identities
+	// page links it to a new agent in one step, and the aggregates count it.
+	code, body = send(t, "POST", d.api+"/api/admin/connectors", d.adminKey, `{"type":"salesdash","name":"Dialer"}`)
+	var dialer struct {
+		Key        string `json:"key"`
+		WebhookURL string `json:"webhook_url"`
+	}
+	if _ = json.Unmarshal([]byte(body), &dialer); code != 201 || dialer.Key == "" {
+		t.Fatalf("salesdash connector: %d %s", code, body)
+	}
+	activity := `{"id":"act-1","type":"Call","agent_id":"ag-17","agent_name":"Anna de Vries","moment":"` + time.Now().UTC().Format("2006-01-02 15:04:05") + `","value":1}`
+	if code, body := send(t, "POST", dialer.WebhookURL, dialer.Key, activity); code != 200 {
+		t.Fatalf("activity: %d %s", code, body)
+	}
+	err = chromedp.Do(ctx, chromedp.Navigate(d.api+"/console/salesdash/identities"), chromedp.WaitVisible(chromedp.CSS("#identities-agent button")))
+	screenshot(t, ctx, "console-salesdash-identities")
+	if err == nil {
+		err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#identities-agent button")), chromedp.WaitVisible(chromedp.ID("notice")))
+	}
+	if err != nil {
+		t.Fatalf("linking the agent: %v", err)
+	}
+	err = chromedp.Do(ctx, chromedp.Navigate(d.api+"/console/salesdash"), chromedp.WaitVisible(chromedp.CSS("table")))
+	if err == nil {
+		shown, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.body.innerText.includes("Anna de Vries")`))
+	}
+	screenshot(t, ctx, "console-salesdash")
+	if err != nil || !shown {
+		t.Fatalf("the aggregates do not count the linked agent: %v", err)
+	}
+	// The instance admin creates a project, its admin key shown once.
+	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/console/logout"] button`)),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), instanceToken),
+		chromedp.Submit(chromedp.ID("token")),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/console/projects"] input[name="name"]`)),
+		chromedp.SendKeys(chromedp.CSS(`form[action="/console/projects"] input[name="name"]`), "Acme Sales"),
+		chromedp.Submit(chromedp.CSS(`form[action="/console/projects"] input[name="name"]`)),
+		chromedp.WaitVisible(chromedp.ID("new-key")))
+	screenshot(t, ctx, "console-projects")
+	if err != nil {
+		t.Fatalf("the instance admin creating a project: %v", err)
 	}
 	closeBrowser()
 	d.stop(t)
