@@ -200,28 +200,17 @@ func newSecret() string {
 // refusal is the API's message for a refused form, naming its field.
 func refusal(answer []byte) string {
 	e, _ := errorOf(answer)
-	if f := refusedField(answer); f != "" && !strings.Contains(e.Message, f) {
-		return f + ": " + e.Message
+	if e.Field != "" && !strings.Contains(e.Message, e.Field) {
+		return e.Field + ": " + e.Message
 	}
 	return e.Message
-}
-
-// refusedField is the field the API named in a refusal, if any.
-func refusedField(answer []byte) string {
-	var e struct {
-		Details struct {
-			Field string `json:"field"`
-		} `json:"details"`
-	}
-	_ = json.Unmarshal(answer, &e)
-	return e.Details.Field
 }
 
 // invalid marks the form field of the field the API refused: a setting's
 // is named for the setting alone.
 func invalid(answer []byte) map[string]bool {
-	f := refusedField(answer)
-	return map[string]bool{strings.TrimPrefix(f, "settings."): f != ""}
+	e, _ := errorOf(answer)
+	return map[string]bool{strings.TrimPrefix(e.Field, "settings."): e.Field != ""}
 }
 
 // connector shows one connector: its URLs, settings, recent deliveries
