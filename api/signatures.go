@@ -88,7 +88,8 @@ func (f *failureLog) run() {
 		case <-f.stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), f.interval)
+			// A short interval (tests) still gives a slow database time.
+			ctx, cancel := context.WithTimeout(context.Background(), max(f.interval, 5*time.Second))
 			if err := f.flush(ctx); err != nil {
 				f.log.Error("signature failures not recorded yet; retrying", "error", err)
 			}
