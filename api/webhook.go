@@ -125,6 +125,7 @@ func (s *Server) authenticateDelivery(c *fiber.Ctx, p connectors.Provider, conn 
 	badSig := intake.Errorf(intake.ErrInvalidSignature, "the %s signature does not verify", p.Name)
 	if conn.Secret == "" {
 		if p.Name != connectors.Generic.Name {
+			badSig.Message = "the connector has no signing secret yet: set it with POST /api/admin/connectors/" + conn.ID + "/rotate"
 			return badSig // never fall open
 		}
 		pr, err := s.auth.principal(c.UserContext(), c.Get(fiber.HeaderAuthorization), c.IP())
