@@ -12,8 +12,8 @@ import (
 )
 
 // BenchmarkPages renders each console page of a project holding 10,000
-// calls and 1,000 open inbox items, the size the console promises to stay
-// under 50 ms at:
+// calls (a third of them a connector's deliveries) and 1,000 open inbox
+// items, the size the console promises to stay under 50 ms at:
 //
 //	go test -run '^$' -bench Pages -benchtime 20x ./console
 //
@@ -22,11 +22,18 @@ func BenchmarkPages(b *testing.B) {
 	s := newSite(b, false)
 	ctx := context.Background()
 	var sample, item string
+	conn := store.Connector{ID: intake.NewID("c"), ProjectID: s.project.ID, Type: "generic", Name: "Shop", Secret: "bench-secret", Settings: "{}", Enabled: true}
+	if err := s.st.CreateConnector(ctx, &conn, nil); err != nil {
+		b.Fatal(err)
+	}
 	for batch := 0; batch < 20; batch++ {
 		calls := make([]intake.Call, 500)
 		for i := range calls {
 			calls[i] = intake.Call{IngestID: intake.NewID("ing"), ProjectID: s.project.ID, Kind: []string{intake.KindMetric, intake.KindData, intake.KindWebhook}[i%3],
 				Source: fmt.Sprintf("source-%d", i%7), ReceivedAt: time.Now().Add(-time.Duration(batch*500+i) * time.Second)}
+			if calls[i].Kind == intake.KindWebhook {
+				calls[i].ConnectorID = conn.ID // a third of the calls are the connector's deliveries
+			}
 		}
 		if err := s.st.AcceptCalls(ctx, fmt.Sprintf("ingest/%s/api/grp_%d", s.project.ID, batch), calls); err != nil {
 			b.Fatal(err)
@@ -53,7 +60,8 @@ func BenchmarkPages(b *testing.B) {
 		{"overview", "/console"}, {"calls", "/console/calls"}, {"calls-failed", "/console/calls?status=failed"},
 		{"calls-filtered", "/console/calls?kind=webhook&source=source-3"}, {"call", "/console/calls/" + sample},
 		{"inbox", "/console/inbox"}, {"inbox-item", "/console/inbox/" + item}, {"metrics", "/console/metrics"},
-		{"keys", "/console/keys"}, {"alerts", "/console/alerts"},
+		{"keys", "/console/keys"}, {"alerts", "/console/alerts"}, {"rules", "/console/rules"}, {"rules-crm", "/console/rules/source/crm"},
+		{"connectors", "/console/connectors"}, {"connector", "/console/connectors/" + conn.ID}, {"salesdash", "/console/salesdash"}, {"salesdash-identities", "/console/salesdash/identities"},
 	} {
 		path := pg.path
 		b.Run(pg.name, func(b *testing.B) {

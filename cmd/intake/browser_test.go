@@ -266,6 +266,7 @@ func TestConsoleSignInInABrowser(t *testing.T) {
 	// page links it to a new agent in one step, and the aggregates count it.
 	code, body = send(t, "POST", d.api+"/api/admin/connectors", d.adminKey, `{"type":"salesdash","name":"Dialer"}`)
 	var dialer struct {
+		ID         string `json:"id"`
 		Key        string `json:"key"`
 		WebhookURL string `json:"webhook_url"`
 	}
@@ -291,6 +292,25 @@ func TestConsoleSignInInABrowser(t *testing.T) {
 	screenshot(t, ctx, "console-salesdash")
 	if err != nil || !shown {
 		t.Fatalf("the aggregates do not count the linked agent: %v", err)
+	}
+	// A generic connector made in the form, its generated secret shown
+	// once; the SalesDash connector's page lists the activity it delivered.
+	err = chromedp.Do(ctx, chromedp.Navigate(d.api+"/console/connectors"),
+		chromedp.WaitVisible(chromedp.ID("new-connector")),
+		chromedp.SetValue(chromedp.CSS(`#new-connector select[name="type"]`), "generic"),
+		chromedp.SendKeys(chromedp.CSS(`#new-connector input[name="name"]`), "Shop"),
+		chromedp.Click(chromedp.CSS(`#new-connector input[name="generate"]`)),
+		chromedp.Submit(chromedp.CSS(`#new-connector input[name="name"]`)),
+		chromedp.WaitVisible(chromedp.ID("new-secret")))
+	screenshot(t, ctx, "console-connectors")
+	if err != nil {
+		t.Fatalf("creating a connector in the console: %v", err)
+	}
+	err = chromedp.Do(ctx, chromedp.Navigate(d.api+"/console/connectors"), chromedp.Click(chromedp.CSS(`a[href="/console/connectors/`+dialer.ID+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`td.status-done`)))
+	screenshot(t, ctx, "console-connector")
+	if err != nil {
+		t.Fatalf("the SalesDash connector's deliveries: %v", err)
 	}
 	// The instance admin creates a project, its admin key shown once.
 	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/console/logout"] button`)),
