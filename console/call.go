@@ -13,7 +13,6 @@ import (
 // callView is the call page's own view.
 type callView struct {
 	Call             callRow
-	Connector        string
 	Completed        string
 	Input, Result    string
 	InputUnavailable string
@@ -41,7 +40,7 @@ func (k *console) call(c *fiber.Ctx) error {
 	if err := json.Unmarshal(answer, &out); err != nil {
 		return err
 	}
-	cv := callView{Call: k.callRow(out.Call), Connector: out.ConnectorID, Input: indented(out.Input), Result: indented(out.Result),
+	cv := callView{Call: k.callRow(out.Call), Input: indented(out.Input), Result: indented(out.Result),
 		InputUnavailable: out.InputUnavailable}
 	if out.CompletedAt != nil {
 		cv.Completed = out.CompletedAt.UTC().Format(time.DateTime)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/store"
 	"github.com/intakehq/intake/store/storetest"
 )
@@ -39,5 +41,23 @@ func TestCallPage(t *testing.T) {
 	}
 	if r := s.do("GET", "/console/calls/ing_nothere", nil, sc); r.status != 404 {
 		t.Fatalf("a missing call: %d", r.status)
+	}
+}
+
+// Each call names its connector (a webhook's, a SalesDash push's), linked
+// to the connector's page; the API's own calls say so.
+func TestCallsNameTheirConnector(t *testing.T) {
+	s := newSite(t, false)
+	calls := []intake.Call{
+		{IngestID: intake.NewID("whk"), ProjectID: s.project.ID, ConnectorID: "c_billing", Kind: intake.KindWebhook, Source: "stripe", ReceivedAt: time.Now()},
+		{IngestID: intake.NewID("ing"), ProjectID: s.project.ID, Kind: intake.KindMetric, Source: "api", ReceivedAt: time.Now()},
+	}
+	if err := s.st.AcceptCalls(context.Background(), "ingest/"+s.project.ID+"/c_billing/grp_1", calls); err != nil {
+		t.Fatal(err)
+	}
+	sc := s.signIn(s.adminKey)
+	list := s.do("GET", "/console/calls", nil, sc)
+	if !strings.Contains(list.body, `<a href="/console/connectors/c_billing"><code>c_billing</code></a>`) || !strings.Contains(list.body, `<span class="muted">API</span>`) {
+		t.Fatalf("the calls' connectors: %.2000s", list.body)
 	}
 }

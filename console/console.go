@@ -438,8 +438,8 @@ func (k *console) overview(c *fiber.Ctx) error {
 }
 
 type callRow struct {
-	Received, IngestID, Kind, Source, Status, Error, WorkflowID, WorkflowURL string
-	Attempts                                                                 int
+	Received, IngestID, Kind, Source, Connector, Status, Error, WorkflowID, WorkflowURL string
+	Attempts                                                                            int
 }
 
 // callRows is a page of the project's calls, newest first, each linked to
@@ -457,7 +457,7 @@ func (k *console) callRows(ctx context.Context, projectID string, f store.CallFi
 }
 
 func (k *console) callRow(c store.Call) callRow {
-	return callRow{Received: c.ReceivedAt.UTC().Format(time.DateTime), IngestID: c.IngestID, Kind: c.Kind, Source: c.Source,
+	return callRow{Received: c.ReceivedAt.UTC().Format(time.DateTime), IngestID: c.IngestID, Kind: c.Kind, Source: c.Source, Connector: c.ConnectorID,
 		Status: c.Status, Error: c.Error, Attempts: c.Attempts, WorkflowID: c.WorkflowID, WorkflowURL: k.workflowURL(c.WorkflowID)}
 }
 
