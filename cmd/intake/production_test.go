@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -129,10 +130,11 @@ func TestServeAndWorkerProcesses(t *testing.T) {
 		}
 		return string(out)
 	}
-	if out := migrate("status"); !strings.Contains(out, "schema at version 0; this intake needs 1") || !strings.Contains(out, "00001_baseline  pending") {
+	pending := regexp.MustCompile(`(?m)^1 +00001_baseline +pending\n2 +00002_connector_deliveries +pending$`)
+	if out := migrate("status"); !strings.Contains(out, "schema at version 0; this intake needs 2") || !pending.MatchString(out) {
 		t.Fatalf("migrate status before: %s", out)
 	}
-	if out := migrate("up"); !strings.Contains(out, "migrated from version 0 to 1") {
+	if out := migrate("up"); !strings.Contains(out, "migrated from version 0 to 2") {
 		t.Fatalf("migrate up: %s", out)
 	}
 	if out := migrate("up"); !strings.Contains(out, "nothing to do") {
