@@ -7,6 +7,7 @@ package console
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -360,13 +361,27 @@ func (k *console) stillValid(ctx context.Context, sess store.ConsoleSession) (st
 	return key.ID, nil
 }
 
-// checkCSRF refuses a form without the session's CSRF token.
+// checkCSRF refuses a form without the session's CSRF token for the
+// project open now.
 func (k *console) checkCSRF(c *fiber.Ctx) error {
 	sess := c.Locals(sessionKey).(store.ConsoleSession)
-	if subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(sess.CSRF)) != 1 {
-		return intake.Errorf(intake.ErrForbidden, "this form is not from this session (CSRF token missing or wrong)")
+	if subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(csrfToken(sess))) != 1 {
+		return intake.Errorf(intake.ErrForbidden, "this form is not from this session, or is from a page of another project (CSRF token missing or wrong): reload the page")
 	}
 	return c.Next()
+}
+
+// csrfToken is what the session's forms carry. The instance admin's is
+// bound to the project open when the page was drawn: a page of one
+// project, left open in a tab while another project is opened in the
+// next, cannot make a key or a connector in the other.
+func csrfToken(sess store.ConsoleSession) string {
+	if !sess.Instance {
+		return sess.CSRF
+	}
+	mac := hmac.New(sha256.New, []byte(sess.CSRF))
+	mac.Write([]byte(sess.ProjectID))
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 func (k *console) logout(c *fiber.Ctx) error {

@@ -30,7 +30,7 @@ func (k *console) invoke(c *fiber.Ctx, method, uri string, body any) (int, []byt
 // need.
 func (k *console) formView(c *fiber.Ctx, title string) view {
 	sess := c.Locals(sessionKey).(store.ConsoleSession)
-	return view{Title: title, Session: true, CSRF: sess.CSRF, Who: c.Locals(whoKey).(string), Instance: sess.Instance,
+	return view{Title: title, Session: true, CSRF: csrfToken(sess), Who: c.Locals(whoKey).(string), Instance: sess.Instance,
 		InProject: sess.ProjectID != ""}
 }
 

@@ -1,10 +1,13 @@
 package console_test
 
 import (
+	"context"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/intakehq/intake/store"
 )
 
 var shownKey = regexp.MustCompile(`id="new-key">(ik_[A-Za-z0-9_]+)<`)
@@ -54,12 +57,43 @@ func TestInstanceAdminCreatesAndOpensProjects(t *testing.T) {
 		!strings.Contains(in.body, "All projects") {
 		t.Fatalf("the open project's overview: %d %.800s", in.status, in.body)
 	}
-	// Forms act as the open project's admin.
-	key := s.do("POST", "/console/keys", url.Values{"csrf": {csrf}, "name": {"from-instance"}, "scope": {"ingest"}}, sc)
+	// Forms act as the open project's admin, with the token of a page of
+	// that project.
+	inCSRF := csrfOf(t, in)
+	if r := s.do("POST", "/console/keys", url.Values{"csrf": {csrf}, "name": {"stale"}, "scope": {"ingest"}}, sc); r.status != 403 {
+		t.Fatalf("a form from the projects page, posted with a project open: %d", r.status)
+	}
+	key := s.do("POST", "/console/keys", url.Values{"csrf": {inCSRF}, "name": {"from-instance"}, "scope": {"ingest"}}, sc)
 	if key.status != 201 || !strings.Contains(key.body, "from-instance") {
 		t.Fatalf("a key made in the open project: %d %.500s", key.status, key.body)
 	}
-	if r := s.do("POST", "/console/projects/open", url.Values{"csrf": {csrf}, "project_id": {""}}, sc); r.status != 303 {
+	// A page of this project left open in a tab while another project is
+	// opened in the next cannot make a key there.
+	projects, _, err := s.st.ListProjects(context.Background(), store.Page{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var other string
+	for _, p := range projects {
+		if p.ID != s.project.ID {
+			other = p.ID
+		}
+	}
+	if r := s.do("POST", "/console/projects/open", url.Values{"csrf": {inCSRF}, "project_id": {other}}, sc); r.status != 303 {
+		t.Fatalf("open the other project: %d", r.status)
+	}
+	if r := s.do("POST", "/console/keys", url.Values{"csrf": {inCSRF}, "name": {"wrong-project"}, "scope": {"admin"}}, sc); r.status != 403 ||
+		!strings.Contains(r.body, "another project") {
+		t.Fatalf("a form of the first project posted with the second open: %d %.300s", r.status, r.body)
+	}
+	keys, _, _ := s.st.ListAPIKeys(context.Background(), other, store.Page{Limit: 10})
+	for _, k := range keys {
+		if k.Name == "wrong-project" {
+			t.Fatal("a stale tab made a key in the project opened after it")
+		}
+	}
+	otherCSRF := csrfOf(t, s.do("GET", "/console", nil, sc))
+	if r := s.do("POST", "/console/projects/open", url.Values{"csrf": {otherCSRF}, "project_id": {""}}, sc); r.status != 303 {
 		t.Fatalf("back to the projects: %d", r.status)
 	}
 	if r := s.do("GET", "/console/keys", nil, sc); r.status != 303 {
