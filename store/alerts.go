@@ -95,6 +95,9 @@ func (s *Store) CreateAlert(ctx context.Context, a *Alert) error {
 		return err
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.watchable(tx, a.ProjectID, a.MetricID); err != nil {
+			return err
+		}
 		if err := tx.Create(a).Error; err != nil {
 			return err
 		}
@@ -152,7 +155,7 @@ func (s *Store) UpdateAlert(ctx context.Context, projectID, id string, edit func
 			return err
 		}
 		if a.MetricID != before.MetricID {
-			if err := s.lockMetrics(tx, a.MetricID); err != nil {
+			if err := s.watchable(tx, projectID, a.MetricID); err != nil {
 				return err
 			}
 		}
@@ -203,6 +206,23 @@ func (s *Store) lockAlertMetric(tx *gorm.DB, projectID, id string) error {
 		return notFound(err, "alert")
 	}
 	return s.lockMetrics(tx, cur.MetricID)
+}
+
+// watchable locks the metric an alert is to watch and checks that it is
+// still there: one deleted meanwhile (DeleteMetric, which locks it too)
+// would leave the alert watching nothing.
+func (s *Store) watchable(tx *gorm.DB, projectID, metricID string) error {
+	if err := s.lockMetrics(tx, metricID); err != nil {
+		return err
+	}
+	var n int64
+	if err := tx.Model(&Metric{}).Where("project_id = ? AND id = ?", projectID, metricID).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return intake.Errorf(intake.ErrNotFound, "metric not found")
+	}
+	return nil
 }
 
 // lockMetrics locks metric rows, as a point's update does; SQLite's one

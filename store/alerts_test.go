@@ -227,3 +227,46 @@ func TestDisabledAlertIsNotEvaluated(t *testing.T) {
 		t.Fatalf("after the delete: %+v %v", m, err)
 	}
 }
+
+// TestDeletedMetricIsNotWatched: a metric alerts watch cannot be deleted;
+// once deleted (its points with it), no alert can be made or moved to it,
+// however the two interleave (both lock the metric's row).
+func TestDeletedMetricIsNotWatched(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.applyMetric(f.call(intake.NewID("ing")), update("revenue", 3, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	a := f.alert(t, store.Alert{Condition: "value < 0"})
+	if err := f.st.DeleteMetric(ctx, f.project.ID, f.metric.ID); intake.ErrorCode(err) != intake.ErrConflict {
+		t.Fatalf("deleting a watched metric: %v", err)
+	}
+	other := store.Metric{ID: intake.NewID("m"), ProjectID: f.project.ID, Key: "other", Name: "Other"}
+	if err := f.st.CreateMetric(ctx, &other); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.DeleteAlert(ctx, f.project.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.DeleteMetric(ctx, f.project.ID, f.metric.ID); err != nil {
+		t.Fatal(err)
+	}
+	if pts := f.points(t); len(pts) != 0 {
+		t.Fatalf("the deleted metric's points remain: %+v", pts)
+	}
+	late := store.Alert{ID: intake.NewID("al"), ProjectID: f.project.ID, MetricID: f.metric.ID, Name: "late", Enabled: true, Channels: `[]`}
+	if err := f.st.CreateAlert(ctx, &late); intake.ErrorCode(err) != intake.ErrNotFound {
+		t.Fatalf("an alert on a deleted metric: %v", err)
+	}
+	b := store.Alert{ID: intake.NewID("al"), ProjectID: f.project.ID, MetricID: other.ID, Name: "moved", Enabled: true, Channels: `[]`}
+	if err := f.st.CreateAlert(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.UpdateAlert(ctx, f.project.ID, b.ID, func(a *store.Alert) error { a.MetricID = f.metric.ID; return nil }); intake.ErrorCode(err) != intake.ErrNotFound {
+		t.Fatalf("moving an alert to a deleted metric: %v", err)
+	}
+	renamed, err := f.st.UpdateMetric(ctx, f.project.ID, other.ID, func(m *store.Metric) error { m.Name, m.Unit = "Renamed", "EUR"; return nil })
+	if err != nil || renamed.Name != "Renamed" || renamed.Unit != "EUR" || renamed.Key != "other" {
+		t.Fatalf("renamed %+v %v", renamed, err)
+	}
+}
