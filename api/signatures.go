@@ -149,6 +149,10 @@ func (f *failureLog) close(ctx context.Context) error {
 		close(f.stop)
 		<-f.done
 	}
+	// The server's shutdown may have spent ctx waiting for requests: the
+	// last counts get a write of their own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	return f.flush(ctx)
 }
 

@@ -5,12 +5,14 @@
 --
 -- No transaction: the index is built CONCURRENTLY, so that the serve
 -- processes of the previous version keep recording calls while it builds.
--- A build that fails leaves an invalid index behind; drop it
--- (DROP INDEX idx_calls_connector) before migrating again.
+-- A build that fails leaves an invalid index behind, which IF NOT EXISTS
+-- would take for the index when the migration is run again: it is dropped
+-- first (there is no valid one to lose, the migration not being applied).
 -- +goose NO TRANSACTION
 -- +goose Up
 CREATE TABLE IF NOT EXISTS "signature_failures" ("connector_id" varchar(40),"hour" timestamptz,"project_id" varchar(40) NOT NULL,"count" bigint NOT NULL DEFAULT 0,"last_at" timestamptz NOT NULL,"last_reason" varchar(300) NOT NULL,PRIMARY KEY ("connector_id","hour"));
-CREATE INDEX CONCURRENTLY IF NOT EXISTS "idx_calls_connector" ON "calls" ("connector_id","id");
+DROP INDEX CONCURRENTLY IF EXISTS "idx_calls_connector";
+CREATE INDEX CONCURRENTLY "idx_calls_connector" ON "calls" ("connector_id","id");
 
 -- +goose Down
 DROP INDEX CONCURRENTLY IF EXISTS "idx_calls_connector";
