@@ -298,6 +298,10 @@ func (s *Server) rotateSecret(c *fiber.Ctx) error {
 	}
 	now := s.now().UTC()
 	conn, err := s.store.UpdateConnector(c.UserContext(), principal(c).ProjectID, c.Params("id"), func(conn *store.Connector) error {
+		if conn.Secret == "" { // the first secret: there is none to overlap with
+			conn.Secret = secret
+			return nil
+		}
 		until := now.Add(overlap)
 		conn.PreviousSecret, conn.PreviousUntil, conn.Secret = conn.Secret, &until, secret
 		return nil

@@ -235,7 +235,7 @@ func TestConnectorSecretSetAfterItsURL(t *testing.T) {
 	// the secretless connector for its 15 s.
 	set := call(t, base+"/api/admin/connectors/"+conn["id"].(string), "POST", "/rotate", p.adminKey, map[string]any{"secret": fixtureSecrets["stripe"]})
 	want(t, set, 200)
-	if set.body["has_secret"] != true {
+	if set.body["has_secret"] != true || set.body["previous_secret_until"] != nil {
 		t.Fatalf("after setting the secret: %s", set.raw)
 	}
 	accepted := post(t, url, d)

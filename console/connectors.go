@@ -155,6 +155,13 @@ func (k *console) createConnector(c *fiber.Ctx) error {
 	if generated {
 		form["generate"] = "on"
 	}
+	if generated && form["type"] != "generic" {
+		// A provider signs with the secret it gives; one made here would
+		// refuse every delivery.
+		v := k.formView(c, "Connectors")
+		v.Form, v.Error = form, "generate: only a generic connector's secret can be made here; "+form["type"]+" gives you its own"
+		return k.connectorsPage(c, fiber.StatusUnprocessableEntity, v, connectorsData{Invalid: map[string]bool{"generate": true}})
+	}
 	if generated && secret == "" {
 		secret = newSecret()
 	}

@@ -281,6 +281,10 @@ func TestConnectorSecretSetAfterItsURL(t *testing.T) {
 	s := newSite(t, false)
 	sc := s.signIn(s.adminKey)
 	csrf := csrfOf(t, s.do("GET", "/console/connectors", nil, sc))
+	if r, _ := s.create(sc, csrf, url.Values{"type": {"stripe"}, "name": {"Billing"}, "generate": {"on"}}); r.status != 422 ||
+		!strings.Contains(r.body, "only a generic connector") {
+		t.Fatalf("a secret generated for Stripe, which signs with its own: %d %.1000s", r.status, r.body)
+	}
 	created, id := s.create(sc, csrf, url.Values{"type": {"stripe"}, "name": {"Billing"}})
 	if created.status != 201 || id == "" || !strings.Contains(created.body, "/api/webhook/stripe?connector_id="+id) {
 		t.Fatalf("a Stripe connector without its secret: %d %.2000s", created.status, created.body)
@@ -296,7 +300,8 @@ func TestConnectorSecretSetAfterItsURL(t *testing.T) {
 	if c := s.connectorOf(id); c.Secret != "whsec_set_later" {
 		t.Fatalf("the secret stored is %q", c.Secret)
 	}
-	if page := s.do("GET", "/console/connectors/"+id, nil, sc); !strings.Contains(page.body, "Rotate the signing secret") {
+	if page := s.do("GET", "/console/connectors/"+id, nil, sc); !strings.Contains(page.body, "Rotate the signing secret") ||
+		strings.Contains(page.body, "previous secret") {
 		t.Fatalf("after the secret is set: %.3000s", page.body)
 	}
 }
