@@ -202,7 +202,8 @@ func (s *Store) UpdateMetric(ctx context.Context, projectID, id string, edit fun
 // DeleteMetric removes a project's metric with its points. A metric that
 // alerts watch is a conflict: deleting it would leave them watching
 // nothing. A call for the metric that runs after the delete finds no
-// metric, as for any unknown one, and its update goes to the inbox.
+// metric, as for any unknown one: its update goes to the inbox, unless its
+// rule creates the metric on first use.
 func (s *Store) DeleteMetric(ctx context.Context, projectID, id string) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := s.lockMetrics(tx, id); err != nil {
