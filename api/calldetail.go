@@ -67,6 +67,7 @@ func (s *Server) callInput(ctx context.Context, call store.Call) (json.RawMessag
 		if intake.ErrorCode(temporalError(err)) == intake.ErrUnavailable {
 			return nil, "Temporal did not answer; try again later"
 		}
+		s.opts.Logger.Warn("reading a call's workflow history", "workflow_id", call.WorkflowID, "err", err)
 		return nil, "the workflow's history could not be read"
 	}
 	start := first.GetWorkflowExecutionStartedEventAttributes()
@@ -81,30 +82,36 @@ func (s *Server) callInput(ctx context.Context, call store.Call) (json.RawMessag
 		}
 		opened, err := encryption.Decode(s.opts.Keys, []*commonpb.Payload{pl})
 		if err != nil {
+			s.opts.Logger.Warn("opening a call's workflow input", "workflow_id", call.WorkflowID, "err", err)
 			return nil, "the input is encrypted with a key this server does not have"
 		}
 		pl = opened[0]
 	}
-	if start.GetWorkflowType().GetName() != workflows.IngestName {
-		// A call of the first release: its workflow's input is the call's.
-		var raw json.RawMessage
-		if converter.GetDefaultDataConverter().FromPayload(pl, &raw) != nil {
-			return nil, "the workflow's input is not JSON"
-		}
-		return raw, ""
+	// Ingest carries calls; a replay (ReplayItem, ReplayInbox) its call;
+	// a workflow of the first release is its call's own, whatever its shape.
+	var raw json.RawMessage
+	if converter.GetDefaultDataConverter().FromPayload(pl, &raw) != nil {
+		return nil, "the workflow's input is not JSON"
 	}
-	var in workflows.IngestInput
-	if err := converter.GetDefaultDataConverter().FromPayload(pl, &in); err != nil {
-		return nil, "the workflow's input is not a call"
+	var in struct {
+		Calls []intake.Call `json:"calls"`
+		Call  *intake.Call  `json:"Call"`
+	}
+	_ = json.Unmarshal(raw, &in) // a first-release input need not have these shapes
+	if in.Call != nil {
+		in.Calls = append(in.Calls, *in.Call)
 	}
 	for _, carried := range in.Calls {
-		if carried.IngestID != call.IngestID {
-			continue
-		}
-		if carried.BodyRef != "" {
+		switch {
+		case carried.IngestID != call.IngestID:
+		case carried.BodyRef != "":
 			return nil, "the input was too large for Temporal; it was stored by reference and removed once applied"
+		case len(carried.Input) > 0:
+			return carried.Input, ""
 		}
-		return carried.Input, ""
+	}
+	if start.GetWorkflowType().GetName() != workflows.IngestName {
+		return raw, ""
 	}
 	return nil, "the workflow does not carry this call"
 }

@@ -41,3 +41,25 @@ func TestGetCallShowsInputAndResult(t *testing.T) {
 		t.Fatalf("GET /api/admin/calls/%s: %s", whk, got.raw)
 	}
 }
+
+// A replay's call shows what its workflow was given: the inbox item it
+// replays.
+func TestGetReplayCallShowsItsItem(t *testing.T) {
+	p := newProject(t)
+	data := do(t, "POST", "/api/ingest/data", p.ingestKey, `{"source": "shop", "orders": 5}`)
+	want(t, data, 200)
+	item := data.str("inbox_id")
+	want(t, do(t, "POST", "/api/admin/inbox/"+item+"/assign", p.adminKey, `{"sourceField": "orders", "metricId": "revenue"}`), 200)
+	list := do(t, "GET", "/api/admin/calls?kind=replay", p.adminKey, nil)
+	want(t, list, 200)
+	calls, _ := list.body["data"].([]any)
+	if len(calls) != 1 {
+		t.Fatalf("replay calls %s", list.raw)
+	}
+	id := calls[0].(map[string]any)["ingest_id"].(string)
+	got := do(t, "GET", "/api/admin/calls/"+id, p.adminKey, nil)
+	want(t, got, 200)
+	if !strings.Contains(string(got.raw), item) || got.body["input"] == nil {
+		t.Fatalf("GET /api/admin/calls/%s: %s", id, got.raw)
+	}
+}
