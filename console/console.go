@@ -108,7 +108,7 @@ func Mount(app *fiber.App, o Options) {
 		o.Logger = slog.Default()
 	}
 	k := &console{o: o}
-	g := app.Group("/console", securityHeaders)
+	g := app.Group("/console", securityHeaders, k.errorPages)
 	g.Get("/static/console.css", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, "text/css; charset=utf-8")
 		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
