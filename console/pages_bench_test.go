@@ -12,8 +12,9 @@ import (
 )
 
 // BenchmarkPages renders each console page of a project holding 10,000
-// calls (a third of them a connector's deliveries) and 1,000 open inbox
-// items, the size the console promises to stay under 50 ms at:
+// calls (a third of them a connector's deliveries), 1,000 open inbox
+// items and 57 sources with rules, the size the console promises to stay
+// under 50 ms at:
 //
 //	go test -run '^$' -bench Pages -benchtime 20x ./console
 //
@@ -54,6 +55,15 @@ func BenchmarkPages(b *testing.B) {
 		return res, err
 	}); err != nil {
 		b.Fatal(err)
+	}
+	// Fifty sources with rules of their own, for the Rules index.
+	for i := range 50 {
+		scope := store.RuleScope{ProjectID: s.project.ID, Source: fmt.Sprintf("ruled-%02d", i)}
+		if _, _, err := s.st.EditRules(ctx, scope, func([]intake.Rule) ([]intake.Rule, error) {
+			return []intake.Rule{{ID: intake.NewID("r"), Name: "total", Metric: "revenue", Value: "payload.total", Enabled: true}}, nil
+		}); err != nil {
+			b.Fatal(err)
+		}
 	}
 	sc := s.signIn(s.adminKey)
 	for _, pg := range []struct{ name, path string }{

@@ -17,6 +17,7 @@ import (
 // project has. The rules themselves come from the API's own routes.
 type ruleStore interface {
 	RuleSources(ctx context.Context, projectID string) ([]string, error)
+	LatestRuleSets(ctx context.Context, projectID string) (map[store.RuleScope]store.SavedRules, error)
 	ListConnectors(ctx context.Context, projectID string, p store.Page) ([]store.Connector, string, error)
 }
 
@@ -150,11 +151,23 @@ func (k *console) rules(c *fiber.Ctx) error {
 			break
 		}
 	}
+	// Saved rules come in one read; only a connector that saved none asks
+	// the API, which knows its provider's defaults.
+	saved, err := k.o.Store.LatestRuleSets(ctx, project)
+	if err != nil {
+		return err
+	}
 	rows := make([]scopeRow, 0, len(scopes))
 	for _, s := range scopes {
-		set, err := k.rulesOf(c, s)
-		if err != nil {
-			return err
+		key := store.RuleScope{ProjectID: project, Source: s.Name}
+		if s.Kind == connectorScope {
+			key = store.RuleScope{ProjectID: project, ConnectorID: s.Name}
+		}
+		set := ruleSet{Version: saved[key].Version, Rules: saved[key].Rules}
+		if set.Version == 0 && s.Kind == connectorScope {
+			if set, err = k.rulesOf(c, s); err != nil {
+				return err
+			}
 		}
 		row := scopeRow{ruleScope: s, Version: set.Version, Defaults: set.Defaults, Count: len(set.Rules)}
 		for _, r := range set.Rules {

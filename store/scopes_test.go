@@ -58,3 +58,40 @@ func TestRuleSources(t *testing.T) {
 		t.Fatalf("sources %q, want %q", got, want)
 	}
 }
+
+// TestLatestRuleSets reads every scope's rules in force in one go: the
+// latest version of each source's and connector's, none of another
+// project's.
+func TestLatestRuleSets(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	other, _ := storetest.Project(t, f.st)
+	rules := func(names ...string) func([]intake.Rule) ([]intake.Rule, error) {
+		return func([]intake.Rule) ([]intake.Rule, error) {
+			var out []intake.Rule
+			for _, n := range names {
+				out = append(out, intake.Rule{ID: "r_" + n, Name: n, Metric: "m", Value: "1", Enabled: true})
+			}
+			return out, nil
+		}
+	}
+	shop := store.RuleScope{ProjectID: f.project.ID, Source: "shop"}
+	conn := store.RuleScope{ProjectID: f.project.ID, ConnectorID: "c_1"}
+	for _, e := range []struct {
+		scope store.RuleScope
+		edit  func([]intake.Rule) ([]intake.Rule, error)
+	}{
+		{shop, rules("a")}, {shop, rules("a", "b")}, {conn, rules("c")}, {store.RuleScope{ProjectID: other.ID, Source: "shop"}, rules("x", "y", "z")},
+	} {
+		if _, _, err := f.st.EditRules(ctx, e.scope, e.edit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := f.st.LatestRuleSets(ctx, f.project.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[shop].Version != 2 || len(got[shop].Rules) != 2 || got[conn].Version != 1 || got[conn].Rules[0].Name != "c" {
+		t.Fatalf("latest rule sets %+v", got)
+	}
+}
