@@ -9,7 +9,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/intakehq/intake"
 	"github.com/intakehq/intake/activities"
-	"github.com/intakehq/intake/mapping"
 	"github.com/intakehq/intake/store"
 	"github.com/intakehq/intake/workflows"
 )
@@ -77,12 +76,9 @@ func (s *Server) assignInboxItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, err := parseRule(o)
+	r, err := compiledRule(o, "")
 	if err != nil {
 		return err
-	}
-	if _, err := mapping.Compile([]intake.Rule{r}, 0); err != nil {
-		return compileError(err)
 	}
 	scope := store.RuleScope{ProjectID: p.ProjectID, Source: it.Source}
 	if it.Kind == intake.KindWebhook {

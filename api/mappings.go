@@ -135,12 +135,9 @@ func (s *Server) addMapping(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, err := parseRule(o)
+	r, err := compiledRule(o, "")
 	if err != nil {
 		return err
-	}
-	if _, err := mapping.Compile([]intake.Rule{r}, 0); err != nil {
-		return compileError(err)
 	}
 	rules, version, err := s.editRules(c.UserContext(), scope, func(current []intake.Rule) ([]intake.Rule, error) {
 		return append(append([]intake.Rule(nil), current...), r), nil
@@ -162,13 +159,9 @@ func (s *Server) replaceMapping(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, err := parseRule(o)
+	r, err := compiledRule(o, c.Params("id"))
 	if err != nil {
 		return err
-	}
-	r.ID = c.Params("id")
-	if _, err := mapping.Compile([]intake.Rule{r}, 0); err != nil {
-		return compileError(err)
 	}
 	rules, version, err := s.editRules(c.UserContext(), scope, func(current []intake.Rule) ([]intake.Rule, error) {
 		out := append([]intake.Rule(nil), current...)
@@ -195,6 +188,22 @@ func compileError(err error) error {
 	}
 	return &intake.Error{Code: intake.ErrInvalidPayload, Details: errs,
 		Message: fmt.Sprintf("%d error(s) in the rules; the first: %s", len(errs), errs[0].Error())}
+}
+
+// compiledRule is one rule of a request, compiled, with id when it replaces
+// a saved one.
+func compiledRule(o object, id string) (intake.Rule, error) {
+	r, err := parseRule(o)
+	if err != nil {
+		return r, err
+	}
+	if id != "" {
+		r.ID = id
+	}
+	if _, err := mapping.Compile([]intake.Rule{r}, 0); err != nil {
+		return r, compileError(err)
+	}
+	return r, nil
 }
 
 func parseRule(o object) (intake.Rule, error) {
