@@ -59,7 +59,16 @@ type Options struct {
 	// TLS, when set, serves the frontend over TLS (tests of a TLS
 	// connection); plaintext when nil.
 	TLS *TLS
+	// FreshSearchAttributes is how long after start every service reads
+	// the search attributes from the database on each use, so that those
+	// added at start (to a data dir an older intake made) are known to all
+	// at once; then they are cached, as in production. DefaultFreshSearchAttributes when 0.
+	FreshSearchAttributes time.Duration
 }
+
+// DefaultFreshSearchAttributes covers the start of `intake dev`, which
+// adds its search attributes right after the server starts.
+const DefaultFreshSearchAttributes = 2 * time.Minute
 
 // TLS is the frontend's certificate and, for mutual TLS, the CA its
 // clients' certificates must chain to. The server's own system workers
@@ -120,11 +129,14 @@ func Start(o Options) (*Server, error) {
 		return nil, err
 	}
 	logger := &stoppingLogger{Logger: log.NewZapLogger(log.BuildZapLogger(log.Config{Level: o.LogLevel, Format: "console"}))}
-	dyn := dynamicconfig.StaticClient{
+	fresh := o.FreshSearchAttributes
+	if fresh <= 0 {
+		fresh = DefaultFreshSearchAttributes
+	}
+	dyn := settings{static: dynamicconfig.StaticClient{
 		// A dev server has one user: let the UI and tests list workflows freely.
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
-	}
+	}, freshUntil: time.Now().Add(fresh)}
 	counter := newPersistenceCounter()
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
@@ -163,6 +175,23 @@ func Start(o Options) (*Server, error) {
 		}()
 	}
 	return s, nil
+}
+
+// settings is the server's dynamic config. Refreshing the search
+// attributes on every read, as Temporal's CLI dev server does, costs a
+// read of the cluster metadata for every workflow started (1.6 persistence
+// requests a call under load against 0.6 without), so it is done only
+// while the attributes may still change.
+type settings struct {
+	static     dynamicconfig.StaticClient
+	freshUntil time.Time
+}
+
+func (s settings) GetValue(key dynamicconfig.Key) []dynamicconfig.ConstrainedValue {
+	if key == dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key() {
+		return []dynamicconfig.ConstrainedValue{{Value: time.Now().Before(s.freshUntil)}}
+	}
+	return s.static.GetValue(key)
 }
 
 // FrontendAddress is host:port of the gRPC frontend, for SDK clients.
