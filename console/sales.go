@@ -26,15 +26,12 @@ type salesStore interface {
 	ListConnectors(ctx context.Context, projectID string, p store.Page) ([]store.Connector, string, error)
 }
 
-// salesPages are the SalesDash pages, with the store they read.
-type salesPages struct {
-	*console
-	st salesStore
-}
+// salesPages are the SalesDash pages.
+type salesPages struct{ *console }
 
 // mountSales adds the SalesDash pages: unlinked identities and activity and sale aggregates.
 func (k *console) mountSales(g fiber.Router) {
-	p := &salesPages{console: k, st: k.o.Store}
+	p := &salesPages{console: k}
 	g.Get("/salesdash", k.require, k.project, p.aggregates)
 	g.Get("/salesdash/identities", k.require, k.project, p.identities)
 	g.Post("/salesdash/identities/:id/link", k.require, k.project, readForm, k.checkCSRF, p.linkIdentity)
@@ -52,11 +49,7 @@ type salesRefusal struct {
 
 func salesRefusalOf(status int, answer []byte) *salesRefusal {
 	e, _ := errorOf(answer)
-	var d struct {
-		Field string `json:"field"`
-	}
-	_ = json.Unmarshal(e.Details, &d)
-	return &salesRefusal{Status: status, Field: d.Field, Message: e.Message}
+	return &salesRefusal{Status: status, Field: e.Field, Message: e.Message}
 }
 
 // salesGet reads a GET route's JSON answer into out; a 4xx is the API's
@@ -100,7 +93,7 @@ func salesList[T any](fetch func(store.Page) ([]T, string, error)) (rows []T, mo
 // SalesDash connectors, which are the ones identities and records come from.
 func (p *salesPages) salesConnectors(c *fiber.Ctx) (map[string]string, []salesOption, error) {
 	rows, _, err := salesList(func(pg store.Page) ([]store.Connector, string, error) {
-		return p.st.ListConnectors(c.UserContext(), projectOf(c), pg)
+		return p.o.Store.ListConnectors(c.UserContext(), projectOf(c), pg)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -244,11 +237,11 @@ func (p *salesPages) identityGroup(c *fiber.Ctx, kd, show, kind string, names ma
 		pg.Cursor = c.Query("cursor")
 	}
 	ctx, project := c.UserContext(), projectOf(c)
-	idns, next, err := p.st.ListIdentities(ctx, project, f, pg)
+	idns, next, err := p.o.Store.ListIdentities(ctx, project, f, pg)
 	if err != nil || len(idns) == 0 {
 		return g, err
 	}
-	ents, more, err := salesList(func(pg store.Page) ([]store.Entity, string, error) { return p.st.ListEntities(ctx, project, kd, pg) })
+	ents, more, err := salesList(func(pg store.Page) ([]store.Entity, string, error) { return p.o.Store.ListEntities(ctx, project, kd, pg) })
 	if err != nil {
 		return g, err
 	}
@@ -278,14 +271,14 @@ func (p *salesPages) identityGroup(c *fiber.Ctx, kd, show, kind string, names ma
 // its entity as they are now.
 func (p *salesPages) linkedNotice(c *fiber.Ctx, id string) (string, error) {
 	ctx, project := c.UserContext(), projectOf(c)
-	idn, err := p.st.GetIdentity(ctx, project, id)
+	idn, err := p.o.Store.GetIdentity(ctx, project, id)
 	if intake.ErrorCode(err) == intake.ErrNotFound || err == nil && idn.LinkedID == "" {
 		return "", nil // not this project's, or unlinked since: nothing to say
 	}
 	if err != nil {
 		return "", err
 	}
-	ent, err := p.st.GetEntity(ctx, project, idn.Kind, idn.LinkedID)
+	ent, err := p.o.Store.GetEntity(ctx, project, idn.Kind, idn.LinkedID)
 	if err != nil {
 		return "", err
 	}

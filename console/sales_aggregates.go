@@ -105,7 +105,7 @@ func (p *salesPages) aggregates(c *fiber.Ctx) error {
 		return err
 	}
 	no := false
-	unlinked, _, err := p.st.ListIdentities(c.UserContext(), projectOf(c), store.IdentityFilter{Linked: &no}, store.Page{Limit: 1})
+	unlinked, _, err := p.o.Store.ListIdentities(c.UserContext(), projectOf(c), store.IdentityFilter{Linked: &no}, store.Page{Limit: 1})
 	if err != nil {
 		return err
 	}
@@ -231,7 +231,7 @@ func (p *salesPages) aggTable(c *fiber.Ctx, uri, by, unit string) (*aggTable, *s
 		case row.Label == "" && row.Unlinked:
 			// A team sent without its name: the sender's id is what an
 			// admin can recognise it by.
-			idn, err := p.st.GetIdentity(c.UserContext(), projectOf(c), r.Group)
+			idn, err := p.o.Store.GetIdentity(c.UserContext(), projectOf(c), r.Group)
 			if err != nil {
 				return nil, nil, err
 			}
