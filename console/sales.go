@@ -241,7 +241,9 @@ func (p *salesPages) identityGroup(c *fiber.Ctx, kd, show, kind string, names ma
 	if err != nil || len(idns) == 0 {
 		return g, err
 	}
-	ents, more, err := salesList(func(pg store.Page) ([]store.Entity, string, error) { return p.o.Store.ListEntities(ctx, project, kd, pg) })
+	ents, more, err := salesList(func(pg store.Page) ([]store.Entity, string, error) {
+		return p.o.Store.ListEntities(ctx, project, kd, pg)
+	})
 	if err != nil {
 		return g, err
 	}
