@@ -43,7 +43,8 @@ type Options struct {
 	Port int
 	// UIPort of the Web UI; no UI when 0.
 	UIPort int
-	// DataDir holds temporal.db; empty keeps everything in memory.
+	// DataDir holds temporal.db and temporal-visibility.db; empty keeps
+	// everything in memory.
 	DataDir string
 	// Namespace is created at first start.
 	Namespace string
@@ -62,7 +63,9 @@ type Options struct {
 	// FreshSearchAttributes is how long after start every service reads
 	// the search attributes from the database on each use, so that those
 	// added at start (to a data dir an older intake made) are known to all
-	// at once; then they are cached, as in production. DefaultFreshSearchAttributes when 0.
+	// at once; then they are cached, as in production. When 0:
+	// none when this start made the namespace with SearchAttributes (the
+	// ones its caller needs), else DefaultFreshSearchAttributes.
 	FreshSearchAttributes time.Duration
 }
 
@@ -124,13 +127,17 @@ func Start(o Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	conf, err := o.serverConfig()
+	st, err := o.stores()
+	if err != nil {
+		return nil, err
+	}
+	conf, err := o.serverConfig(st)
 	if err != nil {
 		return nil, err
 	}
 	logger := &stoppingLogger{Logger: log.NewZapLogger(log.BuildZapLogger(log.Config{Level: o.LogLevel, Format: "console"}))}
 	fresh := o.FreshSearchAttributes
-	if fresh <= 0 {
+	if fresh == 0 && !(st.created && len(o.SearchAttributes) > 0) {
 		fresh = DefaultFreshSearchAttributes
 	}
 	dyn := settings{static: dynamicconfig.StaticClient{
@@ -222,18 +229,18 @@ func (l *stoppingLogger) Warn(msg string, tags ...tag.Tag) {
 	}
 }
 
-func (o Options) serverConfig() (*config.Config, error) {
+func (o Options) serverConfig(st stores) (*config.Config, error) {
 	var conf config.Config
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = o.IP
-	sqlConf, err := o.sqlConfig()
-	if err != nil {
-		return nil, err
-	}
 	conf.Persistence.DefaultStore = "sqlite"
 	conf.Persistence.VisibilityStore = "sqlite"
 	conf.Persistence.NumHistoryShards = 1
-	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: st.exec}}
+	if st.vis != nil {
+		conf.Persistence.VisibilityStore = "sqlite-visibility"
+		conf.Persistence.DataStores["sqlite-visibility"] = config.DataStore{SQL: st.vis}
+	}
 	httpPort, err := FreePort(o.IP)
 	if err != nil {
 		return nil, err
@@ -285,35 +292,87 @@ func (o Options) serverConfig() (*config.Config, error) {
 	return &conf, nil
 }
 
-func (o Options) sqlConfig() (*config.SQL, error) {
-	conf := config.SQL{PluginName: sqliteplugin.PluginName}
+// stores are the server's SQLite databases: one of executions and one of
+// visibility (nil: the executions' file holds both, as in a data dir an
+// older intake made). Visibility has its own file because SQLite has one
+// writer per file: recording a closed workflow rewrites its row in nearly
+// sixty indexes and two full-text tables, and in the executions' file
+// every workflow start waited behind that.
+type stores struct {
+	exec, vis *config.SQL
+	// created: the namespace, with its search attributes, was made by this
+	// start, so no attribute can be missing from it.
+	created bool
+}
+
+const visibilityFile = "temporal-visibility.db"
+
+func (o Options) stores() (stores, error) {
+	base := config.SQL{PluginName: sqliteplugin.PluginName}
 	if o.DataDir == "" {
 		// In memory, the SQLite plugin creates the schema itself.
-		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
-		conf.DatabaseName = "temporal-" + uuid.NewString()
-	} else {
-		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("data dir: %w", err)
+		memory := func(name string) *config.SQL {
+			c := base
+			c.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
+			c.DatabaseName = name + "-" + uuid.NewString()
+			return &c
 		}
-		conf.DatabaseName = filepath.Join(o.DataDir, "temporal.db")
-		conf.ConnectAttributes = map[string]string{
+		return o.withNamespace(stores{exec: memory("temporal"), vis: memory("temporal-visibility"), created: true})
+	}
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return stores{}, fmt.Errorf("data dir: %w", err)
+	}
+	file := func(name string) (*config.SQL, bool, error) {
+		c := base
+		c.DatabaseName = filepath.Join(o.DataDir, name)
+		c.ConnectAttributes = map[string]string{
 			"mode": "rwc", "journal_mode": "wal", "synchronous": "normal", "busy_timeout": "10000",
 		}
-		if _, err := os.Stat(conf.DatabaseName); errors.Is(err, os.ErrNotExist) {
-			if err := sqliteschema.SetupSchema(&conf); err != nil {
-				return nil, fmt.Errorf("temporal schema: %w", err)
+		if _, err := os.Stat(c.DatabaseName); !errors.Is(err, os.ErrNotExist) {
+			return &c, false, err
+		}
+		if err := sqliteschema.SetupSchema(&c); err != nil {
+			return nil, false, fmt.Errorf("temporal schema: %w", err)
+		}
+		return &c, true, nil
+	}
+	var st stores
+	var err error
+	if st.exec, st.created, err = file("temporal.db"); err != nil {
+		return stores{}, err
+	}
+	visPath := filepath.Join(o.DataDir, visibilityFile)
+	_, err = os.Stat(visPath)
+	switch {
+	case st.created && err == nil:
+		// Left from executions that are gone: it would list workflows
+		// that no longer exist.
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if err := os.Remove(visPath + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return stores{}, fmt.Errorf("stale visibility store: %w", err)
 			}
 		}
+	case !st.created && errors.Is(err, os.ErrNotExist):
+		return o.withNamespace(st) // an older intake's data dir: visibility stays where its records are
 	}
+	if st.vis, _, err = file(visibilityFile); err != nil {
+		return stores{}, err
+	}
+	return o.withNamespace(st)
+}
+
+// withNamespace creates o's namespace in the executions' store, unless it
+// exists.
+func (o Options) withNamespace(st stores) (stores, error) {
 	ns, err := sqliteschema.NewNamespaceConfig("active", o.Namespace, false, o.SearchAttributes)
 	if err != nil {
-		return nil, fmt.Errorf("namespace: %w", err)
+		return stores{}, fmt.Errorf("namespace: %w", err)
 	}
 	ns.Detail.Config.Retention = timestamp.DurationPtr(o.Retention)
-	if err := sqliteschema.CreateNamespaces(&conf, ns); err != nil {
-		return nil, fmt.Errorf("namespace: %w", err)
+	if err := sqliteschema.CreateNamespaces(st.exec, ns); err != nil {
+		return stores{}, fmt.Errorf("namespace: %w", err)
 	}
-	return &conf, nil
+	return st, nil
 }
 
 func staticHosts(conf *config.Config) map[primitives.ServiceName]static.Hosts {

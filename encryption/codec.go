@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/intakehq/intake"
 	commonpb "go.temporal.io/api/common/v1"
@@ -127,20 +128,36 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	return out, nil
 }
 
+// deflaters are reused: a new zlib writer allocates some 800 KB of
+// compressor state, which cost more than the compression itself and drove
+// the garbage collector on every payload.
+var deflaters = sync.Pool{New: func() any { return zlib.NewWriter(nil) }}
+
 func deflate(b []byte) []byte {
 	var buf bytes.Buffer
-	w := zlib.NewWriter(&buf)
+	w := deflaters.Get().(*zlib.Writer)
+	w.Reset(&buf)
 	_, _ = w.Write(b)
 	_ = w.Close()
+	deflaters.Put(w)
 	return buf.Bytes()
 }
 
+var inflaters sync.Pool
+
 func inflate(b []byte) ([]byte, error) {
-	r, err := zlib.NewReader(bytes.NewReader(b))
+	var err error
+	r, _ := inflaters.Get().(io.ReadCloser)
+	if r == nil {
+		r, err = zlib.NewReader(bytes.NewReader(b))
+	} else {
+		err = r.(zlib.Resetter).Reset(bytes.NewReader(b), nil)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("inflate payload: %w", err)
 	}
 	out, err := io.ReadAll(io.LimitReader(r, maxInflated+1))
+	inflaters.Put(r)
 	if err != nil {
 		return nil, fmt.Errorf("inflate payload: %w", err)
 	}
