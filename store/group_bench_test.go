@@ -46,3 +46,47 @@ func BenchmarkApplyCalls(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkApplyBatches applies groups of batch calls of 100 updates each,
+// as a workflow carrying a busy batch lane does: one metric read, a hundred
+// points inserted per call. Per call: b.N calls in groups of n.
+func BenchmarkApplyBatches(b *testing.B) {
+	for _, n := range []int{1, 13} {
+		b.Run(fmt.Sprintf("%d per group on %s", n, storetest.Dialect()), func(b *testing.B) {
+			st := storetest.Open(b)
+			ctx := context.Background()
+			p := store.Project{ID: intake.NewID("p"), Name: "bench"}
+			key := store.APIKey{ID: intake.NewID("key"), Name: "k", Scope: "admin", Hash: intake.HashAPIKey(intake.NewAPIKey()), Prefix: "ik_x"}
+			if err := st.CreateProject(ctx, &p, &key); err != nil {
+				b.Fatal(err)
+			}
+			m := store.Metric{ID: intake.NewID("m"), ProjectID: p.ID, Key: "level", Name: "Level", Unit: "count"}
+			if err := st.CreateMetric(ctx, &m); err != nil {
+				b.Fatal(err)
+			}
+			apply := func(tx *store.Tx, c intake.Call) (any, error) {
+				out := make([]intake.MetricResult, 100)
+				for i := range out {
+					r, err := tx.ApplyMetric(c, i, intake.MetricInput{Metric: "level", Value: float64(i), Timestamp: time.Now(), Source: "bench",
+						Raw: fmt.Sprintf(`{"metric":"level","value":%d,"source":"bench"}`, i)})
+					if err != nil {
+						return nil, err
+					}
+					out[i] = r
+				}
+				return out, nil
+			}
+			b.ResetTimer()
+			for done := 0; done < b.N; done += n {
+				calls := make([]intake.Call, n)
+				for i := range calls {
+					calls[i] = intake.Call{IngestID: intake.NewID("ing"), ProjectID: p.ID, Kind: intake.KindBatch, Source: "bench",
+						WorkflowID: "ingest/bench", ReceivedAt: time.Now()}
+				}
+				if _, err := st.ApplyCalls(ctx, calls, 1, apply); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -271,3 +271,90 @@ func TestStoredBodyTravelsByReference(t *testing.T) {
 		t.Fatalf("a body applied once is gone: %+v %v", outs, err)
 	}
 }
+
+// TestGroupRowsInEveryStatementSize applies groups whose rows (calls,
+// points, inbox items) split into INSERTs of every size, prepared ones on
+// SQLite: every row is written once with its own values, and the prepared
+// statements stay the few the store made (none on PostgreSQL).
+func TestGroupRowsInEveryStatementSize(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	base := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	total := 0
+	for g, n := range []int{45, 1, 63, 32} {
+		calls := make([]intake.Call, n)
+		for i := range calls {
+			calls[i] = f.call(fmt.Sprintf("ing_size%d_%d", g, i))
+		}
+		outs, err := f.st.ApplyCalls(ctx, calls, 1, func(tx *store.Tx, c intake.Call) (any, error) {
+			var out []intake.MetricResult
+			for seq := range 3 {
+				r, err := tx.ApplyMetric(c, seq, update("revenue", float64(total+seq), base.Add(time.Duration(total+seq)*time.Second)))
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, r)
+			}
+			total += 3
+			if total%5 == 0 {
+				r, err := tx.ApplyMetric(c, 3, update("ghost", 1, base))
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, r)
+			}
+			return out, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, o := range outs {
+			if o.Error != nil || o.Replayed {
+				t.Fatalf("group %d call %d: %+v", g, i, o)
+			}
+		}
+	}
+	var pts []store.MetricPoint
+	for cursor := ""; ; {
+		page, next, err := f.st.ListPoints(ctx, f.project.ID, f.metric.ID, store.PointRange{}, store.Page{Limit: store.MaxPageLimit, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pts = append(pts, page...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if len(pts) != total {
+		t.Fatalf("%d points, want %d", len(pts), total)
+	}
+	seen := map[float64]bool{}
+	for _, p := range pts {
+		want := base.Add(time.Duration(p.Value) * time.Second)
+		if seen[p.Value] || !p.Timestamp.Equal(want) || p.CallID == "" || p.CreatedAt.IsZero() {
+			t.Fatalf("point %+v: repeated or not its own values (timestamp want %v)", p, want)
+		}
+		seen[p.Value] = true
+	}
+	if v := f.value(t); v != float64(total-1) {
+		t.Fatalf("value %v, want the latest point's %d", v, total-1)
+	}
+	rows := f.callRows(t, store.CallFilter{})
+	items, _, err := f.st.ListInbox(ctx, f.project.ID, store.InboxFilter{}, store.Page{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 45 + 1 + 63 + 32
+	if len(rows) != calls || len(items) != total/15 {
+		t.Fatalf("%d call rows and %d inbox items, want %d and %d", len(rows), len(items), calls, total/15)
+	}
+	prepared := f.st.PreparedStatements()
+	if storetest.Dialect() == "postgres" {
+		if prepared != 0 {
+			t.Fatalf("%d statements prepared on PostgreSQL", prepared)
+		}
+	} else if prepared == 0 || prepared > 18 {
+		t.Fatalf("%d statements prepared, want the 18 of three models in six sizes", prepared)
+	}
+}

@@ -35,6 +35,8 @@ type Store struct {
 	keys *encryption.Keyring
 	// alerting evaluates alerts where points are applied (UseAlerts).
 	alerting Alerting
+	// prepared keeps the INSERTs of applied calls prepared (SQLite).
+	prepared *statements
 }
 
 // UseKeys makes the store seal connector secrets and the bodies it keeps
@@ -82,7 +84,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, prepared: &statements{db: conn, m: map[string]*sql.Stmt{}}}, nil
 }
 
 // maxPostgresConns bounds one process's connections to PostgreSQL;
@@ -110,6 +112,9 @@ func sqliteDSN(path string) string {
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	if s.prepared != nil {
+		s.prepared.close()
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 type Tx struct {
 	db       *gorm.DB
 	postgres bool
+	prepared *statements
 	keys     *encryption.Keyring
 	// metrics holds each metric a call named, by project and reference;
 	// byID the same rows by id, so two names of one metric share its
@@ -46,7 +47,7 @@ type savedRules struct {
 }
 
 func (s *Store) newTx(db *gorm.DB) *Tx {
-	return &Tx{db: db, postgres: s.postgres, keys: s.keys, metrics: map[string]*Metric{}, byID: map[string]*Metric{},
+	return &Tx{db: db, postgres: s.postgres, prepared: s.prepared, keys: s.keys, metrics: map[string]*Metric{}, byID: map[string]*Metric{},
 		dirty: map[string]bool{}, rules: map[RuleScope]savedRules{}, conditions: s.alerting.Conditions,
 		alerts: map[string][]*Alert{}, alertDirty: map[string]*Alert{}}
 }
@@ -102,13 +103,13 @@ func (t *Tx) flush() error {
 	}
 	clear(t.dirty)
 	if len(t.points) > 0 {
-		if err := t.db.CreateInBatches(t.points, t.rowsPerInsert()).Error; err != nil {
+		if _, err := insertRows(t.db, t.prepared, t.postgres, t.points); err != nil {
 			return err
 		}
 		t.points = t.points[:0]
 	}
 	if len(t.inbox) > 0 {
-		if err := t.db.CreateInBatches(t.inbox, t.rowsPerInsert()).Error; err != nil {
+		if _, err := insertRows(t.db, t.prepared, t.postgres, t.inbox); err != nil {
 			return err
 		}
 		t.inbox = t.inbox[:0]
@@ -119,7 +120,7 @@ func (t *Tx) flush() error {
 // rowsPerInsert is how many rows one INSERT writes. The SQLite driver
 // binds each parameter by searching every argument, so its cost grows with
 // the square of a statement's parameters: there, many small statements
-// beat one large one.
+// beat one large one (a power of two: see insertRows).
 func (t *Tx) rowsPerInsert() int { return rowsPerInsert(t.postgres) }
 
 func (s *Store) rowsPerInsert() int { return rowsPerInsert(s.postgres) }
@@ -128,7 +129,7 @@ func rowsPerInsert(postgres bool) int {
 	if postgres {
 		return 500
 	}
-	return 50
+	return 32
 }
 
 // dropBodies deletes the stored bodies of the calls applied: what they
