@@ -19,12 +19,15 @@ import (
 // connection. PostgreSQL's driver caches its statements already.
 //
 // The statements are prepared before the first group's transaction, not
-// in it: SQLite's one connection is the transaction's until it ends.
+// in it: SQLite's one connection is the transaction's until it ends. For
+// the same reason mu is never held while preparing: a transaction that
+// has the connection may be looking a statement up.
 type statements struct {
-	db    *sql.DB
-	mu    sync.Mutex
-	m     map[string]*sql.Stmt
-	ready atomic.Bool
+	db        *sql.DB
+	preparing sync.Mutex // one ensure at a time
+	mu        sync.Mutex // guards m
+	m         map[string]*sql.Stmt
+	ready     atomic.Bool
 }
 
 // ensure prepares the INSERTs of each model a group writes, for every
@@ -34,8 +37,8 @@ func (p *statements) ensure(ctx context.Context, db *gorm.DB) {
 	if p == nil || p.ready.Load() {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.preparing.Lock()
+	defer p.preparing.Unlock()
 	if p.ready.Load() {
 		return
 	}
@@ -48,14 +51,16 @@ func (p *statements) ensure(ctx context.Context, db *gorm.DB) {
 			dry().Clauses(unfinished(finishedColumns...)).Create(make([]Call, n)).Statement.SQL.String())
 	}
 	for _, q := range queries {
-		if _, ok := p.m[q]; ok {
+		if p.get(q) != nil {
 			continue
 		}
 		st, err := p.db.PrepareContext(ctx, q)
 		if err != nil {
 			return
 		}
+		p.mu.Lock()
 		p.m[q] = st
+		p.mu.Unlock()
 	}
 	p.ready.Store(true)
 }
