@@ -80,11 +80,11 @@ func (p *statements) close() {
 	}
 }
 
-// insertRows inserts rows in db's transaction: GORM builds each statement
-// from the model, and on SQLite the statements prepared once are reused,
-// a power of two of rows each (30 rows are 16, 8, 4 and 2), so that every
-// statement of a group is one prepared already. clauses are the statement's own (ON CONFLICT).
-// It returns the rows written.
+// insertRows inserts rows in db's transaction and returns how many it
+// wrote; clauses are the statement's own (ON CONFLICT). GORM builds each
+// statement from the model; on SQLite each writes a power of two of rows
+// (30 rows are 16, 8, 4 and 2), so that every statement of a group is one
+// prepared already.
 func insertRows[T any](db *gorm.DB, p *statements, postgres bool, rows []T, clauses ...clause.Expression) (int64, error) {
 	sqlTx, ok := db.Statement.ConnPool.(*sql.Tx)
 	if p == nil || !ok {
