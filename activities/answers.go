@@ -26,9 +26,9 @@ func MetricOutcome(r intake.MetricResult) map[string]any {
 	return out
 }
 
-// BatchItem is one batch item's answer: what the update named, its
+// batchItem is one batch item's answer: what the update named, its
 // status, and its outcome.
-func BatchItem(r intake.MetricResult) map[string]any {
+func batchItem(r intake.MetricResult) map[string]any {
 	a := MetricOutcome(r)
 	delete(a, "inboxed")
 	a["status"] = r.Outcome
@@ -41,7 +41,7 @@ func BatchItem(r intake.MetricResult) map[string]any {
 func batchAnswer(ingestID string, rs []intake.MetricResult) map[string]any {
 	out := make([]map[string]any, len(rs))
 	for i, r := range rs {
-		out[i] = BatchItem(r)
+		out[i] = batchItem(r)
 	}
 	return map[string]any{"ok": true, "ingest_id": ingestID, "results": out}
 }

@@ -69,14 +69,15 @@ func (s *Server) ingestBatch(c *fiber.Ctx) error {
 		return err
 	}
 	// The answer lists every item in request order: the valid ones with
-	// their outcome, the invalid ones as they were refused above.
-	return s.process(c, call, func(answer map[string]any, o intake.Outcome) error {
-		results, err := activities.Batch.Result(o.Result)
-		if err != nil {
-			return err
+	// their outcome (the kind's answer has them, in order), the invalid
+	// ones as they were refused above.
+	return s.process(c, call, func(answer map[string]any, _ intake.Outcome) error {
+		applied, _ := answer["results"].([]map[string]any)
+		if len(applied) != len(index) {
+			return fmt.Errorf("the batch's workflow answered %d results for %d valid items", len(applied), len(index))
 		}
-		for j, r := range results {
-			for k, v := range activities.BatchItem(r) {
+		for j, item := range applied {
+			for k, v := range item {
 				answers[index[j]][k] = v
 			}
 		}
