@@ -82,13 +82,3 @@ func (s *Store) Count(ctx context.Context, table string) (n int64, err error) {
 	err = s.db.WithContext(ctx).Table(table).Count(&n).Error
 	return n, err
 }
-
-// PreparedStatements is how many INSERTs the store keeps prepared.
-func (s *Store) PreparedStatements() int {
-	if s.prepared == nil {
-		return 0
-	}
-	s.prepared.mu.Lock()
-	defer s.prepared.mu.Unlock()
-	return len(s.prepared.m)
-}

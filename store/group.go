@@ -42,7 +42,6 @@ type Applier func(tx *Tx, c intake.Call) (any, error)
 // An error returned here means the group is to be retried: the database
 // is unreachable, or a call is left for its next attempt.
 func (s *Store) ApplyCalls(ctx context.Context, calls []intake.Call, attempt int, apply Applier) ([]intake.Outcome, error) {
-	s.prepared.ensure(ctx, s.db)
 	outs, fired, err := s.applyTogether(ctx, calls, attempt, apply)
 	if err != nil && classify(err) != failInfra {
 		outs, fired, err = s.applyOneByOne(ctx, calls, attempt, apply)
@@ -97,11 +96,11 @@ func (s *Store) applyTogether(ctx context.Context, calls []intake.Call, attempt 
 			// while its call is processing; when a concurrent run has
 			// finished one of these calls first, fewer rows are written
 			// and the group is applied again call by call.
-			written, err := insertRows(db, s.prepared, s.postgres, rows, unfinished(finishedColumns...))
-			if err != nil {
-				return err
+			res := db.Clauses(unfinished(finishedColumns...)).CreateInBatches(rows, s.rowsPerInsert())
+			if res.Error != nil {
+				return res.Error
 			}
-			if written != int64(len(rows)) {
+			if res.RowsAffected != int64(len(rows)) {
 				return errClaimed
 			}
 		}

@@ -35,8 +35,6 @@ type Store struct {
 	keys *encryption.Keyring
 	// alerting evaluates alerts where points are applied (UseAlerts).
 	alerting Alerting
-	// prepared keeps the INSERTs of applied calls prepared (SQLite).
-	prepared *statements
 }
 
 // UseKeys makes the store seal connector secrets and the bodies it keeps
@@ -84,7 +82,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	return &Store{db: db, prepared: &statements{db: conn, m: map[string]*sql.Stmt{}}}, nil
+	return &Store{db: db}, nil
 }
 
 // maxPostgresConns bounds one process's connections to PostgreSQL;
@@ -112,9 +110,6 @@ func sqliteDSN(path string) string {
 
 // Close releases the connections.
 func (s *Store) Close() error {
-	if s.prepared != nil {
-		s.prepared.close()
-	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err

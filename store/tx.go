@@ -18,7 +18,6 @@ import (
 type Tx struct {
 	db       *gorm.DB
 	postgres bool
-	prepared *statements
 	keys     *encryption.Keyring
 	// metrics holds each metric a call named, by project and reference;
 	// byID the same rows by id, so two names of one metric share its
@@ -47,7 +46,7 @@ type savedRules struct {
 }
 
 func (s *Store) newTx(db *gorm.DB) *Tx {
-	return &Tx{db: db, postgres: s.postgres, prepared: s.prepared, keys: s.keys, metrics: map[string]*Metric{}, byID: map[string]*Metric{},
+	return &Tx{db: db, postgres: s.postgres, keys: s.keys, metrics: map[string]*Metric{}, byID: map[string]*Metric{},
 		dirty: map[string]bool{}, rules: map[RuleScope]savedRules{}, conditions: s.alerting.Conditions,
 		alerts: map[string][]*Alert{}, alertDirty: map[string]*Alert{}}
 }
@@ -103,13 +102,13 @@ func (t *Tx) flush() error {
 	}
 	clear(t.dirty)
 	if len(t.points) > 0 {
-		if _, err := insertRows(t.db, t.prepared, t.postgres, t.points); err != nil {
+		if err := t.db.CreateInBatches(t.points, t.rowsPerInsert()).Error; err != nil {
 			return err
 		}
 		t.points = t.points[:0]
 	}
 	if len(t.inbox) > 0 {
-		if _, err := insertRows(t.db, t.prepared, t.postgres, t.inbox); err != nil {
+		if err := t.db.CreateInBatches(t.inbox, t.rowsPerInsert()).Error; err != nil {
 			return err
 		}
 		t.inbox = t.inbox[:0]
@@ -120,7 +119,7 @@ func (t *Tx) flush() error {
 // rowsPerInsert is how many rows one INSERT writes. The SQLite driver
 // binds each parameter by searching every argument, so its cost grows with
 // the square of a statement's parameters: there, many small statements
-// beat one large one (a power of two: see insertRows).
+// beat one large one.
 func (t *Tx) rowsPerInsert() int { return rowsPerInsert(t.postgres) }
 
 func (s *Store) rowsPerInsert() int { return rowsPerInsert(s.postgres) }
@@ -129,7 +128,7 @@ func rowsPerInsert(postgres bool) int {
 	if postgres {
 		return 500
 	}
-	return 32
+	return 50
 }
 
 // dropBodies deletes the stored bodies of the calls applied: what they
