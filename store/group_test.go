@@ -273,8 +273,9 @@ func TestStoredBodyTravelsByReference(t *testing.T) {
 }
 
 // TestGroupRowsAcrossStatements applies groups whose rows (calls, points,
-// inbox items) take one INSERT, several, and several with a partial last
-// one: every row is written once with its own values.
+// inbox items) take, at SQLite's 50 rows per INSERT, one statement,
+// several, and several with a partial last one (on PostgreSQL one each):
+// every row is written once with its own values.
 func TestGroupRowsAcrossStatements(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
