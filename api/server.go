@@ -151,6 +151,10 @@ type Options struct {
 	// MaxCallsPerWorkflow bounds the calls one workflow carries under
 	// load; 1 gives every call a workflow of its own.
 	MaxCallsPerWorkflow int
+	// CoalesceLinger is how long a lane that a workflow frees waits for
+	// more calls before its next workflow starts (coalesce.Options.Linger;
+	// zero: none).
+	CoalesceLinger time.Duration
 	// AlertPolicy says which addresses alert channels may reach.
 	AlertPolicy notify.Policy
 	// SignatureFlush is how often deliveries refused for their signature,
@@ -287,7 +291,7 @@ func New(st Store, tc client.Client, opts Options) *Server {
 	s.unverified = &unverifiedBudget{max: opts.MaxUnverifiedBytes}
 	s.starter = coalesce.New(tc, coalesce.Options{EagerStart: opts.EagerStart, StartTimeout: opts.StartTimeout,
 		ResultWait: opts.SyncWait, MaxCalls: opts.MaxCallsPerWorkflow,
-		AnsweredAtStart: func(kind string) bool { return kind == intake.KindWebhook }, Started: s.recordAccepted})
+		AnsweredAtStart: func(kind string) bool { return kind == intake.KindWebhook }, Started: s.recordAccepted, Linger: opts.CoalesceLinger})
 	s.accepted.slots = make(chan struct{}, maxAcceptedWrites)
 	s.app.Use(requestID)
 	if opts.Tracing {

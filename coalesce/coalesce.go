@@ -26,7 +26,8 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
-// Options tune a Starter; zero values take the defaults.
+// Options tune a Starter; zero values take the defaults, but a zero
+// Linger is none.
 type Options struct {
 	// EagerStart hands new workflows straight to a worker in this process.
 	EagerStart bool
@@ -61,6 +62,17 @@ type Options struct {
 	// came back (always false for lanes answered at start, whose outcomes
 	// nobody awaits).
 	Started func(workflowID string, calls []intake.Call, finished func() bool)
+	// Linger is the longest a lane waits for more calls when its running
+	// workflow frees it while calls are waiting: its next workflow starts
+	// once the callers of the one that freed it are back (as many calls
+	// wait as it carried, plus those waiting then), once it is full, or
+	// after Linger, whichever is first. Under load the callers just
+	// answered are most of the next calls, and with them aboard a
+	// workflow carries about twice as many: Temporal's cost per call
+	// halves for a few milliseconds of wait. An idle lane never lingers,
+	// so a lone call starts at once. Zero: the next workflow starts at
+	// once.
+	Linger time.Duration
 }
 
 // Defaults of Options. The ingest ids a workflow carries are one search
@@ -71,7 +83,9 @@ const (
 	DefaultHold       = time.Second
 	DefaultMinHold    = 50 * time.Millisecond
 	DefaultMaxRunning = 4
-	maxIDBytes        = 2000
+	// DefaultLinger is intake's setting (INTAKE_COALESCE_LINGER).
+	DefaultLinger = 5 * time.Millisecond
+	maxIDBytes    = 2000
 )
 
 func (o *Options) defaults() {
@@ -133,6 +147,10 @@ func laneOf(c intake.Call) lane {
 type queue struct {
 	running int
 	pending []*entry
+	// linger, while set, holds the lane's next start back until as many
+	// calls wait as lingerFor, or until it fires (see Options.Linger).
+	linger    *time.Timer
+	lingerFor int
 }
 
 // entry is one submitted call until its workflow has started.
@@ -260,6 +278,9 @@ func (s *Starter) withdraw(e *entry) bool {
 
 // dispatch starts as many workflows as lane k may now run. Called with mu.
 func (s *Starter) dispatch(k lane, q *queue) {
+	if s.lingers(q) {
+		return
+	}
 	for len(q.pending) > 0 && (q.running == 0 || q.running < s.o.MaxRunning && s.full(q)) {
 		g := &group{entries: s.take(q), done: make(chan struct{})}
 		q.running++
@@ -268,8 +289,26 @@ func (s *Starter) dispatch(k lane, q *queue) {
 	s.tidy(k, q)
 }
 
+// lingers reports whether q's next start waits for more calls, and ends
+// the wait once it need not. Called with mu.
+func (s *Starter) lingers(q *queue) bool {
+	if q.linger == nil {
+		return false
+	}
+	if q.running == 0 && len(q.pending) > 0 && len(q.pending) < q.lingerFor && !s.full(q) {
+		return true
+	}
+	q.linger.Stop()
+	q.linger = nil
+	return false
+}
+
 func (s *Starter) tidy(k lane, q *queue) {
 	if q.running == 0 && len(q.pending) == 0 {
+		if q.linger != nil {
+			q.linger.Stop()
+			q.linger = nil
+		}
 		delete(s.lanes, k)
 	}
 }
@@ -318,7 +357,7 @@ func (s *Starter) run(k lane, q *queue, g *group) {
 	if g.startErr != nil {
 		g.err = g.startErr
 		close(g.done)
-		s.release(k, q)
+		s.release(k, q, 0) // no caller of a refused start comes back at once
 		return
 	}
 	answeredAtStart := s.o.AnsweredAtStart != nil && s.o.AnsweredAtStart(k.kind)
@@ -338,7 +377,7 @@ func (s *Starter) run(k lane, q *queue, g *group) {
 	}
 	if answeredAtStart {
 		close(g.done)
-		s.release(k, q)
+		s.release(k, q, len(g.entries))
 		return
 	}
 	began := time.Now()
@@ -352,7 +391,7 @@ func (s *Starter) run(k lane, q *queue, g *group) {
 		case <-hold.C:
 			s.observe(h) // a stall raises the next hold, up to Hold
 		}
-		s.release(k, q)
+		s.release(k, q, len(g.entries))
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), s.o.ResultWait)
 	defer cancel()
@@ -382,10 +421,24 @@ func (s *Starter) observe(d time.Duration) {
 	}
 }
 
-func (s *Starter) release(k lane, q *queue) {
+// release frees one of lane k's running workflows, which carried calls
+// whose callers have their answers.
+func (s *Starter) release(k lane, q *queue, carried int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	q.running--
+	if q.running == 0 && q.linger == nil && s.o.Linger > 0 && len(q.pending) > 0 && carried > 0 {
+		var t *time.Timer
+		t = time.AfterFunc(s.o.Linger, func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if q.linger == t && s.lanes[k] == q {
+				q.linger = nil
+				s.dispatch(k, q)
+			}
+		})
+		q.linger, q.lingerFor = t, carried+len(q.pending)
+	}
 	s.dispatch(k, q)
 }
 

@@ -117,7 +117,7 @@ func outcome(t *testing.T, tk coalesce.Ticket) echoed {
 
 func TestLoneCallHasAWorkflowOfItsOwn(t *testing.T) {
 	defer startWorker(t)()
-	s := newStarter(coalesce.Options{})
+	s := newStarter(coalesce.Options{Linger: time.Minute}) // an idle lane never lingers
 	p := intake.NewID("p")
 	tickets, err := s.Submit(context.Background(), metricCall(p, "ing_lone1"))
 	if err != nil {
@@ -252,7 +252,7 @@ func TestStartFailureRefusesTheCalls(t *testing.T) {
 // A lane whose callers are answered at start does not wait for its
 // running workflow: a lone sender's next call starts at once, alone.
 func TestLaneAnsweredAtStartDoesNotWaitForTheWork(t *testing.T) {
-	s := newStarter(coalesce.Options{Hold: time.Minute, MinHold: time.Minute,
+	s := newStarter(coalesce.Options{Hold: time.Minute, MinHold: time.Minute, Linger: time.Minute,
 		AnsweredAtStart: func(kind string) bool { return kind == intake.KindWebhook }})
 	p := intake.NewID("p")
 	for i := range 3 { // no worker: none of them runs
@@ -267,5 +267,74 @@ func TestLaneAnsweredAtStartDoesNotWaitForTheWork(t *testing.T) {
 		if want := intake.WorkflowID(p, intake.APIConnector, c.IngestID); tickets[0].WorkflowID != want || !tickets[0].Started() {
 			t.Fatalf("call %d in %s, want %s", i, tickets[0].WorkflowID, want)
 		}
+	}
+}
+
+// lingerFixture is a lane whose first call's workflow runs (no worker yet)
+// while a second call queues behind it; then the worker comes and the
+// first call's outcome is in. The second call's Submit reports on the
+// channel.
+func lingerFixture(t *testing.T, s *coalesce.Starter, p string) (queued <-chan coalesce.Ticket, stop func()) {
+	t.Helper()
+	first, err := s.Submit(context.Background(), metricCall(p, "ing_l0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan coalesce.Ticket, 1)
+	go func() {
+		tk, err := s.Submit(context.Background(), metricCall(p, "ing_l1"))
+		if err != nil {
+			t.Error(err)
+		}
+		ch <- tk[0]
+	}()
+	time.Sleep(300 * time.Millisecond) // ing_l1 is queued behind the first
+	stop = startWorker(t)
+	if e := outcome(t, first[0]); e.With != 1 {
+		t.Fatalf("first: %+v", e)
+	}
+	return ch, stop
+}
+
+// When its workflow frees a lane with calls waiting, the next workflow
+// waits for the callers it just answered to call again, so that they
+// share it: here the first call's caller calls again, and the waiting
+// call starts with that one rather than alone.
+func TestLaneLingersForItsCallersNextCalls(t *testing.T) {
+	s := newStarter(coalesce.Options{Hold: time.Minute, MinHold: time.Minute, Linger: time.Minute})
+	p := intake.NewID("p")
+	queued, stop := lingerFixture(t, s, p)
+	defer stop()
+	select {
+	case tk := <-queued:
+		t.Fatalf("the waiting call started alone in %s instead of waiting for the next", tk.WorkflowID)
+	case <-time.After(300 * time.Millisecond):
+	}
+	again, err := s.Submit(context.Background(), metricCall(p, "ing_l2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := <-queued
+	for _, tk := range []coalesce.Ticket{waited, again[0]} {
+		if e := outcome(t, tk); e.With != 2 || tk.WorkflowID != waited.WorkflowID {
+			t.Fatalf("%+v in %s, want both in one workflow", e, tk.WorkflowID)
+		}
+	}
+}
+
+// A lingering lane starts its next workflow after Linger even when no
+// other call comes.
+func TestLingerIsBounded(t *testing.T) {
+	s := newStarter(coalesce.Options{Hold: time.Minute, MinHold: time.Minute, Linger: 100 * time.Millisecond})
+	p := intake.NewID("p")
+	queued, stop := lingerFixture(t, s, p)
+	defer stop()
+	select {
+	case tk := <-queued:
+		if e := outcome(t, tk); e.With != 1 {
+			t.Fatalf("the waiting call: %+v", e)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the waiting call never started")
 	}
 }

@@ -31,6 +31,7 @@ type Config struct {
 	MaxInFlight       int
 	TrustedProxies    []string
 	MaxCallsPerWF     int
+	CoalesceLinger    time.Duration
 	Compression       string
 	Retention         time.Duration
 	LogLevel          string
@@ -143,6 +144,14 @@ var settings = []setting{
 			return errors.New("must be a whole number from 1 to 64")
 		}
 		c.MaxCallsPerWF = n
+		return nil
+	}},
+	{"INTAKE_COALESCE_LINGER", "coalesce-linger", "5ms", "under load, how long a lane whose workflow just freed it waits for its callers' next calls before the next workflow starts (0: at once)", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Second {
+			return errors.New("must be a duration from 0 to 1s, such as 5ms")
+		}
+		c.CoalesceLinger = d
 		return nil
 	}},
 	{"INTAKE_TEMPORAL_COMPRESSION", "temporal-compression", "auto", "gzip or none for requests to Temporal; auto: none in dev (loopback), gzip otherwise", func(c *Config, v string) error {

@@ -22,13 +22,15 @@ func TestLoadDefaultsEnvAndFlags(t *testing.T) {
 	}{
 		{"defaults", nil, nil, func(t *testing.T, c config.Config, _ []string) {
 			if c.HTTPAddr != ":8080" || c.UIAddr != ":8233" || c.TemporalPort != 7233 || c.DataDir != "./.intake" ||
-				c.TemporalNamespace != "" || c.TemporalAddress != "" || c.SyncWait != 5*time.Second || c.Ephemeral || c.Retention != 720*time.Hour {
+				c.TemporalNamespace != "" || c.TemporalAddress != "" || c.SyncWait != 5*time.Second || c.Ephemeral || c.Retention != 720*time.Hour ||
+				c.CoalesceLinger != 5*time.Millisecond {
 				t.Fatalf("defaults %+v", c)
 			}
 		}},
-		{"env", map[string]string{"INTAKE_HTTP_ADDR": ":9000", "DATABASE_URL": "postgres://x", "INTAKE_SYNC_WAIT": "2s", "INTAKE_EPHEMERAL": "true"}, nil,
+		{"env", map[string]string{"INTAKE_HTTP_ADDR": ":9000", "DATABASE_URL": "postgres://x", "INTAKE_SYNC_WAIT": "2s", "INTAKE_EPHEMERAL": "true",
+			"INTAKE_COALESCE_LINGER": "0"}, nil,
 			func(t *testing.T, c config.Config, _ []string) {
-				if c.HTTPAddr != ":9000" || c.DatabaseURL != "postgres://x" || c.SyncWait != 2*time.Second || !c.Ephemeral {
+				if c.HTTPAddr != ":9000" || c.DatabaseURL != "postgres://x" || c.SyncWait != 2*time.Second || !c.Ephemeral || c.CoalesceLinger != 0 {
 					t.Fatalf("env not applied: %+v", c)
 				}
 			}},
@@ -66,6 +68,8 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"bad duration env", map[string]string{"INTAKE_SYNC_WAIT": "soon"}, nil},
 		{"bad duration flag", nil, []string{"--sync-wait", "-1s"}},
 		{"unknown flag", nil, []string{"--nope"}},
+		{"linger past a second", nil, []string{"--coalesce-linger", "2s"}},
+		{"negative linger", map[string]string{"INTAKE_COALESCE_LINGER": "-5ms"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

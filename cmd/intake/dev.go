@@ -104,7 +104,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 		return err
 	}
 	srv := api.New(st, tc, api.Options{Tracing: tracing.Enabled(),
-		AdminToken: boot.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF, TrustedProxies: cfg.TrustedProxies,
+		AdminToken: boot.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF, CoalesceLinger: cfg.CoalesceLinger, TrustedProxies: cfg.TrustedProxies,
 		EagerStart: true, Registry: reg, Logger: log, PublicURL: cfg.PublicURL, AccessLog: cfg.AccessLog,
 		Keys: ring, CompressPayloads: cfg.EncryptionCompress, CodecToken: codecToken, CodecOrigins: codecOrigins,
 		AlertPolicy: alertPolicy(cfg),

@@ -167,7 +167,7 @@ func runServe(ctx context.Context, cfg config.Config, conn client.Options) error
 		log.Warn("INTAKE_ADMIN_TOKEN is not set: projects cannot be created through this API")
 	}
 	go ensureSearchAttributes(ctx, tc, cfg.TemporalNamespace, log)
-	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF, TrustedProxies: cfg.TrustedProxies,
+	opts := api.Options{AdminToken: cfg.AdminToken, SyncWait: cfg.SyncWait, MaxInFlight: cfg.MaxInFlight, MaxCallsPerWorkflow: cfg.MaxCallsPerWF, CoalesceLinger: cfg.CoalesceLinger, TrustedProxies: cfg.TrustedProxies,
 		Registry: reg, Logger: log, PublicURL: cfg.PublicURL, AccessLog: cfg.AccessLog,
 		Keys: ring, CompressPayloads: cfg.EncryptionCompress, CodecToken: cfg.CodecToken, CodecOrigins: cfg.CodecOrigins,
 		AlertPolicy: alertPolicy(cfg), Tracing: tracing.Enabled()}
