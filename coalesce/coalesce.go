@@ -174,6 +174,10 @@ type group struct {
 	done     chan struct{} // closed once outcomes (or resultErr) are in
 	outcomes []intake.Outcome
 	err      error
+	// answered: g's callers have been given their answers, while waiting
+	// calls of the lane were waiting already (both guarded by mu).
+	answered bool
+	waiting  int
 }
 
 // Ticket is a call durably started in a workflow: the workflow's id, and
@@ -350,6 +354,10 @@ func (s *Starter) take(q *queue) []*entry {
 // once the workflow ends or Hold has passed, whichever is first.
 func (s *Starter) run(k lane, q *queue, g *group) {
 	g.startErr = s.start(g)
+	answeredAtStart := s.o.AnsweredAtStart != nil && s.o.AnsweredAtStart(k.kind)
+	if g.startErr == nil && answeredAtStart {
+		s.answering(q, g)
+	}
 	for i, e := range g.entries {
 		e.group, e.index = g, i
 		close(e.ready)
@@ -357,10 +365,9 @@ func (s *Starter) run(k lane, q *queue, g *group) {
 	if g.startErr != nil {
 		g.err = g.startErr
 		close(g.done)
-		s.release(k, q, 0) // no caller of a refused start comes back at once
+		s.release(k, q, g)
 		return
 	}
-	answeredAtStart := s.o.AnsweredAtStart != nil && s.o.AnsweredAtStart(k.kind)
 	if s.o.Started != nil {
 		calls := make([]intake.Call, len(g.entries))
 		for i, e := range g.entries {
@@ -377,7 +384,7 @@ func (s *Starter) run(k lane, q *queue, g *group) {
 	}
 	if answeredAtStart {
 		close(g.done)
-		s.release(k, q, len(g.entries))
+		s.release(k, q, g)
 		return
 	}
 	began := time.Now()
@@ -391,14 +398,25 @@ func (s *Starter) run(k lane, q *queue, g *group) {
 		case <-hold.C:
 			s.observe(h) // a stall raises the next hold, up to Hold
 		}
-		s.release(k, q, len(g.entries))
+		s.release(k, q, g)
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), s.o.ResultWait)
 	defer cancel()
 	var res workflows.IngestResult
 	g.err = g.run.Get(ctx, &res)
 	g.outcomes = res.Outcomes
+	s.answering(q, g)
 	close(g.done)
+}
+
+// answering notes, as g's callers are about to get their answers, how many
+// calls of the lane were waiting already: those and g's own callers, back
+// with their next calls, are what the lane lingers for. A call that comes
+// after this may be one of those callers, so it is not counted twice.
+func (s *Starter) answering(q *queue, g *group) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g.answered, g.waiting = true, len(q.pending)
 }
 
 // hold is how long the next workflow may hold its lane.
@@ -421,13 +439,15 @@ func (s *Starter) observe(d time.Duration) {
 	}
 }
 
-// release frees one of lane k's running workflows, which carried calls
-// whose callers have their answers.
-func (s *Starter) release(k lane, q *queue, carried int) {
+// release frees one of lane k's running workflows, g. When g's callers
+// have their answers, the lane lingers for their next calls; not when g
+// stopped holding the lane before its outcome (see Options.Hold) or was
+// refused: those callers are not coming back at once.
+func (s *Starter) release(k lane, q *queue, g *group) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	q.running--
-	if q.running == 0 && q.linger == nil && s.o.Linger > 0 && len(q.pending) > 0 && carried > 0 {
+	if q.running == 0 && q.linger == nil && s.o.Linger > 0 && len(q.pending) > 0 && g.answered {
 		var t *time.Timer
 		t = time.AfterFunc(s.o.Linger, func() {
 			s.mu.Lock()
@@ -437,7 +457,7 @@ func (s *Starter) release(k lane, q *queue, carried int) {
 				s.dispatch(k, q)
 			}
 		})
-		q.linger, q.lingerFor = t, carried+len(q.pending)
+		q.linger, q.lingerFor = t, len(g.entries)+g.waiting
 	}
 	s.dispatch(k, q)
 }

@@ -338,3 +338,29 @@ func TestLingerIsBounded(t *testing.T) {
 		t.Fatal("the waiting call never started")
 	}
 }
+
+// A lone sender's next call, made as soon as the last one is answered,
+// may come before its workflow has freed the lane: it is then the one
+// call the lane would linger for, so it starts at once, alone.
+func TestLoneSenderNeverLingers(t *testing.T) {
+	defer startWorker(t)()
+	s := newStarter(coalesce.Options{Linger: time.Minute})
+	p := intake.NewID("p")
+	for i := range 20 {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		tickets, err := s.Submit(ctx, metricCall(p, fmt.Sprintf("ing_seq%d", i)))
+		if err != nil {
+			cancel()
+			t.Fatalf("call %d waited for a call that never came: %v", i, err)
+		}
+		o, err := tickets[0].Outcome(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		var e echoed
+		if err := json.Unmarshal(o.Result, &e); err != nil || e.With != 1 {
+			t.Fatalf("call %d: %+v %v", i, e, err)
+		}
+	}
+}
