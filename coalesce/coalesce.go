@@ -2,7 +2,8 @@
 // A call whose lane (project, connector, kind, source and event type) has
 // no workflow running starts one of its own at once, as if there were no
 // coalescing; calls that arrive while it runs wait for it to finish and
-// then share the next workflow, up to a workflow's bounds. This is group
+// then share the next workflow, up to a workflow's bounds, which lingers
+// a moment for the callers just answered to call again. This is group
 // commit: under load a call waits for one short workflow rather than in
 // Temporal's queue, and Temporal's cost follows workflows, not calls. The
 // wait is bounded and in memory only: a caller is answered once its
@@ -83,9 +84,7 @@ const (
 	DefaultHold       = time.Second
 	DefaultMinHold    = 50 * time.Millisecond
 	DefaultMaxRunning = 4
-	// DefaultLinger is intake's setting (INTAKE_COALESCE_LINGER).
-	DefaultLinger = 5 * time.Millisecond
-	maxIDBytes    = 2000
+	maxIDBytes        = 2000
 )
 
 func (o *Options) defaults() {
