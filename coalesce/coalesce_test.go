@@ -285,6 +285,8 @@ func lingerFixture(t *testing.T, s *coalesce.Starter, p string) (queued <-chan c
 		tk, err := s.Submit(context.Background(), metricCall(p, "ing_l1"))
 		if err != nil {
 			t.Error(err)
+			close(ch)
+			return
 		}
 		ch <- tk[0]
 	}()
@@ -306,15 +308,21 @@ func TestLaneLingersForItsCallersNextCalls(t *testing.T) {
 	queued, stop := lingerFixture(t, s, p)
 	defer stop()
 	select {
-	case tk := <-queued:
-		t.Fatalf("the waiting call started alone in %s instead of waiting for the next", tk.WorkflowID)
+	case tk, ok := <-queued:
+		if ok {
+			t.Fatalf("the waiting call started alone in %s instead of waiting for the next", tk.WorkflowID)
+		}
+		t.Fatal("the waiting call was refused")
 	case <-time.After(300 * time.Millisecond):
 	}
 	again, err := s.Submit(context.Background(), metricCall(p, "ing_l2"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	waited := <-queued
+	waited, ok := <-queued
+	if !ok {
+		t.Fatal("the waiting call was refused")
+	}
 	for _, tk := range []coalesce.Ticket{waited, again[0]} {
 		if e := outcome(t, tk); e.With != 2 || tk.WorkflowID != waited.WorkflowID {
 			t.Fatalf("%+v in %s, want both in one workflow", e, tk.WorkflowID)
@@ -330,7 +338,10 @@ func TestLingerIsBounded(t *testing.T) {
 	queued, stop := lingerFixture(t, s, p)
 	defer stop()
 	select {
-	case tk := <-queued:
+	case tk, ok := <-queued:
+		if !ok {
+			t.Fatal("the waiting call was refused")
+		}
 		if e := outcome(t, tk); e.With != 1 {
 			t.Fatalf("the waiting call: %+v", e)
 		}
@@ -349,18 +360,12 @@ func TestLoneSenderNeverLingers(t *testing.T) {
 	for i := range 20 {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		tickets, err := s.Submit(ctx, metricCall(p, fmt.Sprintf("ing_seq%d", i)))
-		if err != nil {
-			cancel()
-			t.Fatalf("call %d waited for a call that never came: %v", i, err)
-		}
-		o, err := tickets[0].Outcome(ctx)
 		cancel()
 		if err != nil {
-			t.Fatalf("call %d: %v", i, err)
+			t.Fatalf("call %d waited for a call that never came: %v", i, err)
 		}
-		var e echoed
-		if err := json.Unmarshal(o.Result, &e); err != nil || e.With != 1 {
-			t.Fatalf("call %d: %+v %v", i, e, err)
+		if e := outcome(t, tickets[0]); e.With != 1 {
+			t.Fatalf("call %d shared its workflow: %+v", i, e)
 		}
 	}
 }
