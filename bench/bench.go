@@ -76,6 +76,18 @@ type Result struct {
 	// writes settled, before verify; nil when the target's /metrics has
 	// none (intake serve).
 	Persistence map[string]float64
+	// CPUSeconds is the CPU the target's process used over the same span
+	// (its process_cpu_seconds_total); 0 when its /metrics has none.
+	CPUSeconds float64
+}
+
+// CPUPerCall is the target's CPU per accepted call, in milliseconds; 0
+// when not known.
+func (r Result) CPUPerCall() float64 {
+	if r.CPUSeconds <= 0 || r.Accepted == 0 {
+		return 0
+	}
+	return r.CPUSeconds * 1000 / float64(r.Accepted)
 }
 
 // CallsPerSecond is the kind's throughput in answers, 2xx or not.

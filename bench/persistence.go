@@ -179,3 +179,28 @@ func (r Result) opsPerCall(writes bool) []opCount {
 	})
 	return out
 }
+
+// cpuMetric is the CPU seconds of the target's process, from the
+// Prometheus process collector intake registers.
+const cpuMetric = "process_cpu_seconds_total"
+
+// cpu reads the target's CPU seconds; -1 when its /metrics has none.
+func (t target) cpu(ctx context.Context) float64 {
+	v := -1.0
+	_ = scrape(ctx, t.http, t.url, func(line string) {
+		if rest, ok := strings.CutPrefix(line, cpuMetric+" "); ok {
+			if n, err := strconv.ParseFloat(rest, 64); err == nil {
+				v = n
+			}
+		}
+	})
+	return v
+}
+
+// cpuDelta is after − before; 0 when either is unknown.
+func cpuDelta(before, after float64) float64 {
+	if before < 0 || after < before {
+		return 0
+	}
+	return after - before
+}

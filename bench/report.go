@@ -40,8 +40,16 @@ const topWrites = 6
 // (task-queue polls, shard updates, membership) is counted too, so some
 // reads grow with the run's length.
 //
+// CPU rows: the CPU of the target's process (process_cpu_seconds_total on
+// its /metrics) per accepted call over the span the persistence requests
+// are counted in. Against intake dev it is every part of intake and of its
+// Temporal server, and none of the bench's own: steadier from run to run
+// than calls/s, which the bench's share of the machine sways. Against
+// intake serve it is the API's alone.
+//
 // Ratio rows: calls/s and applied/s over bare's calls/s, p50 over bare's
-// p50, bare being the mean of its runs first and last.
+// p50, and calls per CPU second over bare's (bare's CPU per call over the
+// kind's), bare being the mean of its runs first and last.
 func Report(w io.Writer, o Options, results []Result) {
 	fmt.Fprintf(w, "%d requests per kind, concurrency %d, bare eager start %v\n\n", o.Requests, o.Concurrency, o.Eager)
 	fmt.Fprintf(w, "%-8s %9s %10s %9s %10s %9s %9s %9s %7s %12s %10s %14s\n", "kind", "calls/s", "accepted/s", "applied/s",
@@ -61,7 +69,24 @@ func Report(w io.Writer, o Options, results []Result) {
 		}
 	}
 	reportPersistence(w, results)
+	reportCPU(w, results)
 	reportRatios(w, results)
+}
+
+// reportCPU prints the target's CPU per accepted call, when its /metrics
+// tells it.
+func reportCPU(w io.Writer, results []Result) {
+	header := false
+	for _, r := range results {
+		if r.CPUPerCall() == 0 {
+			continue
+		}
+		if !header {
+			fmt.Fprintf(w, "\nCPU of the target's process per accepted call (from the first request until Temporal settled)\n")
+			header = true
+		}
+		fmt.Fprintf(w, "%-8s %8.3f ms/call\n", r.Kind, r.CPUPerCall())
+	}
 }
 
 // reportPersistence prints each result's persistence requests per call,
@@ -102,12 +127,13 @@ func reportRatios(w io.Writer, results []Result) {
 	if len(bares) == 0 {
 		return
 	}
-	var bareRate, bareP50 float64
+	var bareRate, bareP50, bareCPU float64
 	for _, b := range bares {
 		bareRate += b.CallsPerSecond() / float64(len(bares))
 		bareP50 += float64(b.P50) / float64(len(bares))
+		bareCPU += b.CPUPerCall() / float64(len(bares))
 	}
-	fmt.Fprintf(w, "\nintake ÷ bare (throughput; latency p50; bare is the mean of its runs first and last)\n")
+	fmt.Fprintf(w, "\nintake ÷ bare (throughput; latency p50; calls per CPU second of the target; bare is the mean of its runs first and last)\n")
 	for _, r := range results {
 		if r.Kind == KindBare {
 			continue
@@ -116,7 +142,12 @@ func reportRatios(w io.Writer, results []Result) {
 		if a := r.AppliedPerSecond(); a > 0 {
 			applied = fmt.Sprintf("%.2f×", a/bareRate)
 		}
-		fmt.Fprintf(w, "%-8s %6.2f× calls/s   %7s applied/s   %6.2f× p50\n", r.Kind, r.CallsPerSecond()/bareRate, applied, float64(r.P50)/bareP50)
+		cpu := "-"
+		if c := r.CPUPerCall(); c > 0 && bareCPU > 0 {
+			cpu = fmt.Sprintf("%.2f×", bareCPU/c)
+		}
+		fmt.Fprintf(w, "%-8s %6.2f× calls/s   %7s applied/s   %6.2f× p50   %7s calls/CPU-s\n", r.Kind, r.CallsPerSecond()/bareRate, applied,
+			float64(r.P50)/bareP50, cpu)
 	}
 }
 

@@ -134,12 +134,13 @@ func Run(ctx context.Context, o Options, tc client.Client) ([]Result, error) {
 	return append(results, last), nil
 }
 
-// runKind drives one kind, counts the Temporal persistence requests from
-// its first request until Temporal's workflow writes settle, then waits
+// runKind drives one kind, counts the Temporal persistence requests and
+// the target's CPU from its first request until Temporal's workflow
+// writes settle, then waits
 // for its calls with o.Verify and reads its sampled histories: the reads
 // of both are not counted.
 func (t target) runKind(ctx context.Context, o Options, tc client.Client, kind string) (Result, error) {
-	before := t.persistence(ctx)
+	before, cpu := t.persistence(ctx), t.cpu(ctx)
 	rss := watchRSS(ctx, t.http, o.URL)
 	res, outs := drive(ctx, kind, o.Requests, o.Concurrency, o.Rate, t.calls()[kind])
 	res.PeakRSS = rss()
@@ -147,6 +148,7 @@ func (t target) runKind(ctx context.Context, o Options, tc client.Client, kind s
 		res.Metrics = batchSize
 	}
 	res.Persistence = persistenceDelta(before, t.settled(ctx))
+	res.CPUSeconds = cpuDelta(cpu, t.cpu(ctx))
 	if o.Verify {
 		if err := t.verify(ctx, tc, &res, outs); err != nil {
 			return res, err
@@ -161,12 +163,13 @@ func (t target) runKind(ctx context.Context, o Options, tc client.Client, kind s
 // bare runs the bare baseline with the same figures as a kind: each
 // workflow is done when its result is back.
 func (t target) bare(ctx context.Context, o Options, tc client.Client) (Result, error) {
-	before := t.persistence(ctx)
+	before, cpu := t.persistence(ctx), t.cpu(ctx)
 	res, outs, err := runBare(ctx, o, tc)
 	if err != nil {
 		return res, err
 	}
 	applied(&res, outs)
 	res.Persistence = persistenceDelta(before, t.settled(ctx))
+	res.CPUSeconds = cpuDelta(cpu, t.cpu(ctx))
 	return res, t.sample(ctx, tc, &res, outs, o.Sample)
 }

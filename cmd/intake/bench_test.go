@@ -15,7 +15,7 @@ import (
 // every kind and the bare baseline report their figures, nothing is lost,
 // and each call costs at most the six history events and one workflow task
 // of a lone call (calls may share a workflow), counted persistence requests
-// and writes included.
+// and writes and the target's CPU per call included.
 func TestBenchAgainstDev(t *testing.T) {
 	d := startDev(t, "--ephemeral")
 	cmd := exec.Command(binary, "bench", "--url", d.api, "--token", d.adminKey, "--temporal-address", d.temporal,
@@ -46,8 +46,14 @@ func TestBenchAgainstDev(t *testing.T) {
 		if persist == nil || persist[1] == "0.0" || persist[2] == "0.0" {
 			t.Errorf("no %s persistence figures:\n%s", kind, report)
 		}
+		cpu := regexp.MustCompile(`(?m)^` + kind + `\s+(\d+\.\d+) ms/call$`).FindStringSubmatch(report)
+		if cpu == nil {
+			t.Errorf("no %s CPU per call:\n%s", kind, report)
+		} else if ms, _ := strconv.ParseFloat(cpu[1], 64); ms <= 0 {
+			t.Errorf("no %s CPU per call:\n%s", kind, report)
+		}
 	}
-	if strings.Count(report, "30 accepted, 0 lost") != 4 || !regexp.MustCompile(`(?m)^generic\s.*× applied/s`).MatchString(report) {
+	if strings.Count(report, "30 accepted, 0 lost") != 4 || !regexp.MustCompile(`(?m)^generic\s.*× applied/s .*\d× calls/CPU-s$`).MatchString(report) {
 		t.Fatalf("report:\n%s", report)
 	}
 }
