@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +40,18 @@ func BenchmarkApplyBatches(b *testing.B) {
 				out[i] = r
 			}
 			return out, nil
+		})
+	}
+}
+
+// BenchmarkApplyInbox applies groups of events no rule maps, as a
+// workflow carrying generic webhooks does: each ~2 KB payload becomes an
+// inbox item. Per call: b.N calls in groups of n.
+func BenchmarkApplyInbox(b *testing.B) {
+	raw := `{"id":"evt","type":"bench","data":{"x":"` + strings.Repeat("x", 900) + `"},"payload":{"x":"` + strings.Repeat("x", 900) + `"}}`
+	for _, n := range []int{1, 34} {
+		benchGroups(b, intake.KindWebhook, n, func(tx *store.Tx, c intake.Call) (any, error) {
+			return tx.ApplyData(c, store.DataUpdate{Source: "generic", InboxReason: "no rule matches", Raw: raw})
 		})
 	}
 }
