@@ -15,38 +15,21 @@ type EventInput struct {
 	Event intake.Event `json:"event"`
 	// Headers are the delivery's allow-listed headers, for rules.
 	Headers map[string]string `json:"headers,omitempty"`
+	// DataIsPayload: the event's data is its payload (as for generic,
+	// HubSpot and most QuickBooks events), so the call carries it once,
+	// as the payload. A plain field rather than JSON methods: a call's
+	// input is encoded and decoded on every call, and a method's output is
+	// scanned again by encoding/json.
+	DataIsPayload bool `json:"data_is_payload,omitempty"`
 }
 
-// MarshalJSON leaves out the event's data when it is its payload (as for
-// generic, HubSpot and most QuickBooks events): the call then carries the
-// event once.
-func (in EventInput) MarshalJSON() ([]byte, error) {
-	type plain EventInput
-	out := struct {
-		plain
-		DataIsPayload bool `json:"data_is_payload,omitempty"`
-	}{plain: plain(in)}
-	if sameMap(in.Event.Data, in.Event.Payload) {
-		out.Event.Data, out.DataIsPayload = nil, true
+// NewEventInput is the input of a call carrying e.
+func NewEventInput(e intake.Event, headers map[string]string) EventInput {
+	in := EventInput{Event: e, Headers: headers}
+	if sameMap(e.Data, e.Payload) {
+		in.Event.Data, in.DataIsPayload = nil, true
 	}
-	return json.Marshal(out)
-}
-
-// UnmarshalJSON reads what MarshalJSON wrote.
-func (in *EventInput) UnmarshalJSON(b []byte) error {
-	type plain EventInput
-	var v struct {
-		plain
-		DataIsPayload bool `json:"data_is_payload"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*in = EventInput(v.plain)
-	if v.DataIsPayload {
-		in.Event.Data = in.Event.Payload
-	}
-	return nil
+	return in
 }
 
 func sameMap(a, b map[string]any) bool {
@@ -54,6 +37,9 @@ func sameMap(a, b map[string]any) bool {
 }
 
 func applyEvent(a *Activities, tx *store.Tx, c intake.Call, in EventInput) (DataOutcome, error) {
+	if in.DataIsPayload {
+		in.Event.Data = in.Event.Payload
+	}
 	return a.applyProviderEvent(tx, c, c.Source, in, "")
 }
 

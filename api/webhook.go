@@ -103,7 +103,7 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 	for i, e := range events {
 		base := intake.Call{IngestID: intake.EventIngestID(conn.ID, e.ID), ProjectID: conn.ProjectID, ConnectorID: conn.ID,
 			Source: provider.Name, EventType: e.Type, ReceivedAt: s.now().UTC()}
-		if calls[i], err = activities.Webhook.Call(base, activities.EventInput{Event: e, Headers: headers}); err != nil {
+		if calls[i], err = activities.Webhook.Call(base, activities.NewEventInput(e, headers)); err != nil {
 			return err
 		}
 	}
