@@ -38,7 +38,7 @@ type Options struct {
 	// caller waits for its answer.
 	ResultWait time.Duration
 	// MaxCalls and MaxBytes bound the calls of one workflow and the bytes
-	// of their inputs, well under Temporal's payload limits.
+	// of their encoded calls, well under Temporal's payload limits.
 	MaxCalls, MaxBytes int
 	// Hold is the longest a running workflow keeps its lane from starting
 	// the next one. The hold is four times the recent time from start to
@@ -154,7 +154,10 @@ type queue struct {
 
 // entry is one submitted call until its workflow has started.
 type entry struct {
-	call  intake.Call
+	call intake.Call
+	// wire is the call encoded, by its submitter: a start only joins its
+	// calls' encodings, so a lane's starts wait on no encoding.
+	wire  []byte
 	size  int
 	taken bool          // in a group: its start is under way (guarded by mu)
 	ready chan struct{} // closed once its workflow started, or failed to
@@ -217,11 +220,17 @@ func (t Ticket) Started() bool { return t.g != nil && t.g.startErr == nil }
 // starting, and their tickets say so.
 func (s *Starter) Submit(ctx context.Context, calls ...intake.Call) ([]Ticket, error) {
 	entries := make([]*entry, len(calls))
+	for i, c := range calls {
+		wire, err := workflows.EncodeCall(c)
+		if err != nil {
+			return nil, err
+		}
+		entries[i] = &entry{call: c, wire: wire, size: len(wire), ready: make(chan struct{}), span: trace.SpanContextFromContext(ctx)}
+	}
 	s.mu.Lock()
 	touched := map[lane]*queue{}
 	for i, c := range calls {
-		e := &entry{call: c, size: len(c.Input) + len(c.IngestID) + 256, ready: make(chan struct{}), span: trace.SpanContextFromContext(ctx)}
-		entries[i] = e
+		e := entries[i]
 		k := laneOf(c)
 		q := s.lanes[k]
 		if q == nil {
@@ -475,10 +484,10 @@ func (s *Starter) start(g *group) error {
 	if len(g.entries) > 1 {
 		g.id = intake.GroupWorkflowID(first.ProjectID, connector, intake.NewID("grp"))
 	}
-	calls := make([]intake.Call, len(g.entries))
+	wires := make([][]byte, len(g.entries))
 	ids := make([]string, len(g.entries))
 	for i, e := range g.entries {
-		calls[i], ids[i] = e.call, e.call.IngestID
+		wires[i], ids[i] = e.wire, e.call.IngestID
 	}
 	attrs := workflows.Attrs{Project: first.ProjectID, Connector: first.ConnectorID, Source: first.Source,
 		Kind: first.Kind, EventType: first.EventType, IngestIDs: ids}
@@ -493,7 +502,7 @@ func (s *Starter) start(g *group) error {
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes:    attrs.SearchAttributes(),
 		EnableEagerStart:         s.o.EagerStart,
-	}, workflows.Ingest, workflows.IngestInput{Calls: calls})
+	}, workflows.IngestName, workflows.IngestArg(wires))
 	g.run = run
 	return err
 }
