@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/intakehq/intake"
+	"github.com/intakehq/intake/activities"
 	"github.com/intakehq/intake/workflows"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
 )
 
 // TestIngestArgIsTheInputItsCallsMake: a start's input joined from its
@@ -46,5 +48,28 @@ func TestIngestArgIsTheInputItsCallsMake(t *testing.T) {
 		if err := dc.FromPayload(joined, &in); err != nil || !reflect.DeepEqual(in.Calls, calls[:n]) {
 			t.Fatalf("%d calls decode to %+v, %v", n, in.Calls, err)
 		}
+	}
+}
+
+// TestIngestStartsByItsName: a lane starts Ingest by IngestName with its
+// calls joined, which is the name the worker registers the function under.
+func TestIngestStartsByItsName(t *testing.T) {
+	in := calls(2)
+	wires := make([][]byte, len(in.Calls))
+	for i, c := range in.Calls {
+		var err error
+		if wires[i], err = workflows.EncodeCall(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(workflows.Ingest) // as worker.Register does
+	st := &fakeStore{outcome: updated}
+	env.RegisterActivity(&activities.Activities{Store: st})
+	env.ExecuteWorkflow(workflows.IngestName, workflows.IngestArg(wires))
+	var out workflows.IngestResult
+	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil || env.GetWorkflowResult(&out) != nil || len(out.Outcomes) != 2 {
+		t.Fatalf("completed %v, error %v, outcomes %+v", env.IsWorkflowCompleted(), env.GetWorkflowError(), out.Outcomes)
 	}
 }
