@@ -61,24 +61,41 @@ func opSet(names string) map[string]bool {
 	return set
 }
 
-// persistence reads the target's persistence requests per operation; nil
-// when its /metrics has none.
-func (t target) persistence(ctx context.Context) map[string]float64 {
-	var ops map[string]float64
+// reading is one scrape of the target's /metrics: its persistence requests
+// per operation (nil when it has none) and its process's CPU seconds (-1
+// when it has none).
+type reading struct {
+	ops map[string]float64
+	cpu float64
+}
+
+// cpuMetric is the CPU seconds of the target's process, from the
+// Prometheus process collector intake registers.
+const cpuMetric = "process_cpu_seconds_total"
+
+// read scrapes the target's /metrics once.
+func (t target) read(ctx context.Context) reading {
+	r := reading{cpu: -1}
 	_ = scrape(ctx, t.http, t.url, func(line string) {
+		if rest, ok := strings.CutPrefix(line, cpuMetric+" "); ok {
+			if n, err := strconv.ParseFloat(rest, 64); err == nil {
+				r.cpu = n
+			}
+			return
+		}
 		rest, ok := strings.CutPrefix(line, persistenceMetric+`{operation="`)
 		if !ok {
 			return
 		}
 		op, v, ok := strings.Cut(rest, `"} `)
 		if n, err := strconv.ParseFloat(v, 64); ok && err == nil {
-			if ops == nil {
-				ops = map[string]float64{}
+			if r.ops == nil {
+				r.ops = map[string]float64{}
 			}
-			ops[op] = n
+			r.ops[op] = n
 		}
 	})
-	return ops
+	return r
 }
 
 // workflowWrites are the writes a workflow's own progress makes: when they
@@ -91,23 +108,23 @@ const settleFor = time.Second
 
 // settled waits until Temporal's workflow writes have stopped for
 // settleFor (at most verifyTimeout), and reads the persistence requests
-// then: what the calls cost, before verify's and the history sample's
-// reads; nil when the target does not count them.
-func (t target) settled(ctx context.Context) map[string]float64 {
+// and the CPU then: what the calls cost, before verify's and the history
+// sample's reads.
+func (t target) settled(ctx context.Context) reading {
 	const poll = settleFor / 4
-	last := t.persistence(ctx)
+	last := t.read(ctx)
 	deadline := time.Now().Add(verifyTimeout)
-	for still := time.Duration(0); last != nil && still < settleFor && time.Now().Before(deadline); {
+	for still := time.Duration(0); last.ops != nil && still < settleFor && time.Now().Before(deadline); {
 		select {
 		case <-ctx.Done():
 			return last
 		case <-time.After(poll):
 		}
-		now := t.persistence(ctx)
-		if now == nil {
+		now := t.read(ctx)
+		if now.ops == nil {
 			continue // a scrape failed: ask again
 		}
-		if sumOps(now, workflowWrites) == sumOps(last, workflowWrites) {
+		if sumOps(now.ops, workflowWrites) == sumOps(last.ops, workflowWrites) {
 			still += poll
 		} else {
 			still = 0
@@ -178,23 +195,6 @@ func (r Result) opsPerCall(writes bool) []opCount {
 		return out[i].op < out[j].op
 	})
 	return out
-}
-
-// cpuMetric is the CPU seconds of the target's process, from the
-// Prometheus process collector intake registers.
-const cpuMetric = "process_cpu_seconds_total"
-
-// cpu reads the target's CPU seconds; -1 when its /metrics has none.
-func (t target) cpu(ctx context.Context) float64 {
-	v := -1.0
-	_ = scrape(ctx, t.http, t.url, func(line string) {
-		if rest, ok := strings.CutPrefix(line, cpuMetric+" "); ok {
-			if n, err := strconv.ParseFloat(rest, 64); err == nil {
-				v = n
-			}
-		}
-	})
-	return v
 }
 
 // cpuDelta is after − before; 0 when either is unknown.

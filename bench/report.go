@@ -43,9 +43,8 @@ const topWrites = 6
 // CPU rows: the CPU of the target's process (process_cpu_seconds_total on
 // its /metrics) per accepted call over the span the persistence requests
 // are counted in. Against intake dev it is every part of intake and of its
-// Temporal server, and none of the bench's own: steadier from run to run
-// than calls/s, which the bench's share of the machine sways. Against
-// intake serve it is the API's alone.
+// Temporal server, and none of the bench's own. Against intake serve it is
+// the API's alone.
 //
 // Ratio rows: calls/s and applied/s over bare's calls/s, p50 over bare's
 // p50, and calls per CPU second over bare's (bare's CPU per call over the

@@ -136,19 +136,18 @@ func Run(ctx context.Context, o Options, tc client.Client) ([]Result, error) {
 
 // runKind drives one kind, counts the Temporal persistence requests and
 // the target's CPU from its first request until Temporal's workflow
-// writes settle, then waits
-// for its calls with o.Verify and reads its sampled histories: the reads
-// of both are not counted.
+// writes settle, then waits for its calls with o.Verify and reads its
+// sampled histories: the reads of both are not counted.
 func (t target) runKind(ctx context.Context, o Options, tc client.Client, kind string) (Result, error) {
-	before, cpu := t.persistence(ctx), t.cpu(ctx)
+	before := t.read(ctx)
 	rss := watchRSS(ctx, t.http, o.URL)
 	res, outs := drive(ctx, kind, o.Requests, o.Concurrency, o.Rate, t.calls()[kind])
 	res.PeakRSS = rss()
 	if kind == KindBatch {
 		res.Metrics = batchSize
 	}
-	res.Persistence = persistenceDelta(before, t.settled(ctx))
-	res.CPUSeconds = cpuDelta(cpu, t.cpu(ctx))
+	after := t.settled(ctx)
+	res.Persistence, res.CPUSeconds = persistenceDelta(before.ops, after.ops), cpuDelta(before.cpu, after.cpu)
 	if o.Verify {
 		if err := t.verify(ctx, tc, &res, outs); err != nil {
 			return res, err
@@ -163,13 +162,13 @@ func (t target) runKind(ctx context.Context, o Options, tc client.Client, kind s
 // bare runs the bare baseline with the same figures as a kind: each
 // workflow is done when its result is back.
 func (t target) bare(ctx context.Context, o Options, tc client.Client) (Result, error) {
-	before, cpu := t.persistence(ctx), t.cpu(ctx)
+	before := t.read(ctx)
 	res, outs, err := runBare(ctx, o, tc)
 	if err != nil {
 		return res, err
 	}
 	applied(&res, outs)
-	res.Persistence = persistenceDelta(before, t.settled(ctx))
-	res.CPUSeconds = cpuDelta(cpu, t.cpu(ctx))
+	after := t.settled(ctx)
+	res.Persistence, res.CPUSeconds = persistenceDelta(before.ops, after.ops), cpuDelta(before.cpu, after.cpu)
 	return res, t.sample(ctx, tc, &res, outs, o.Sample)
 }

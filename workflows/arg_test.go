@@ -26,14 +26,7 @@ func TestIngestArgIsTheInputItsCallsMake(t *testing.T) {
 	}
 	dc := converter.GetDefaultDataConverter()
 	for _, n := range []int{1, 2} {
-		wires := make([][]byte, n)
-		for i := range wires {
-			var err error
-			if wires[i], err = workflows.EncodeCall(calls[i]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		joined, err := dc.ToPayload(workflows.IngestArg(wires))
+		joined, err := dc.ToPayload(workflows.IngestArg(encoded(t, calls[:n])))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,22 +47,27 @@ func TestIngestArgIsTheInputItsCallsMake(t *testing.T) {
 // TestIngestStartsByItsName: a lane starts Ingest by IngestName with its
 // calls joined, which is the name the worker registers the function under.
 func TestIngestStartsByItsName(t *testing.T) {
-	in := calls(2)
-	wires := make([][]byte, len(in.Calls))
-	for i, c := range in.Calls {
-		var err error
-		if wires[i], err = workflows.EncodeCall(c); err != nil {
-			t.Fatal(err)
-		}
-	}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflow(workflows.Ingest) // as worker.Register does
 	st := &fakeStore{outcome: updated}
 	env.RegisterActivity(&activities.Activities{Store: st})
-	env.ExecuteWorkflow(workflows.IngestName, workflows.IngestArg(wires))
+	env.ExecuteWorkflow(workflows.IngestName, workflows.IngestArg(encoded(t, calls(2).Calls)))
 	var out workflows.IngestResult
 	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil || env.GetWorkflowResult(&out) != nil || len(out.Outcomes) != 2 {
 		t.Fatalf("completed %v, error %v, outcomes %+v", env.IsWorkflowCompleted(), env.GetWorkflowError(), out.Outcomes)
 	}
+}
+
+// encoded is each call as a lane's start takes it.
+func encoded(t *testing.T, calls []intake.Call) [][]byte {
+	t.Helper()
+	wires := make([][]byte, len(calls))
+	for i, c := range calls {
+		var err error
+		if wires[i], err = workflows.EncodeCall(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return wires
 }
